@@ -1,0 +1,25 @@
+#include "claimd/error.h"
+
+#include <string.h>
+
+static const struct {
+    int code;
+    const char *text;
+} claimd_errtab[] = {
+    {CLAIMD_EX12_NOT_X12, "not an X12 interchange (no ISA segment at the start)"},
+    {CLAIMD_EX12_BAD_ISA, "malformed ISA segment: delimiters cannot be read"},
+    {CLAIMD_EX12_SEG_TOO_LONG, "segment longer than the reader's limit (missing terminator?)"},
+    {CLAIMD_EX12_TRUNCATED, "input ends inside a segment"},
+    {CLAIMD_EX12_STOPPED, "stopped by the consumer"},
+};
+
+const char *claimd_strerror(int err)
+{
+    int code = -err;
+    if (code > 0 && code < CLAIMD_EBASE)
+        return strerror(code); /* glibc: thread-safe for known codes */
+    for (size_t i = 0; i < sizeof claimd_errtab / sizeof claimd_errtab[0]; i++)
+        if (claimd_errtab[i].code == code)
+            return claimd_errtab[i].text;
+    return err == 0 ? "success" : "unknown error";
+}

@@ -1,0 +1,42 @@
+/* claimd error codes.
+ *
+ * Every function that can fail returns int: 0 on success, or a negative error:
+ * -errno for system errors, or minus one of the project's own codes below,
+ * which live in a reserved band far above any errno (so `return -EINVAL;` and
+ * `return -CLAIMD_EX12_NOT_X12;` read the same way). claimd_strerror() names
+ * either kind. Each module owns a band of 100 codes; add codes at the end of
+ * its band and a line for it in daemon/core/error.c.
+ */
+#ifndef CLAIMD_ERROR_H
+#define CLAIMD_ERROR_H
+
+enum claimd_err {
+    CLAIMD_EBASE = 100000,
+
+    /* x12_: reading X12 */
+    CLAIMD_EX12_NOT_X12 = CLAIMD_EBASE + 1, /* no ISA segment where one must start */
+    CLAIMD_EX12_BAD_ISA,                    /* ISA present but malformed: delimiters unusable */
+    CLAIMD_EX12_SEG_TOO_LONG,               /* a segment longer than the reader's limit */
+    CLAIMD_EX12_TRUNCATED,                  /* input ended inside a segment */
+    CLAIMD_EX12_STOPPED,                    /* a sink callback asked the walk to stop */
+
+    /* tbl_: code tables in LMDB */
+    CLAIMD_ETBL_BASE = CLAIMD_EBASE + 100,
+
+    /* edit_, price_, fp_ */
+    CLAIMD_EEDIT_BASE = CLAIMD_EBASE + 200,
+
+    /* ack_ */
+    CLAIMD_EACK_BASE = CLAIMD_EBASE + 300,
+
+    /* cfg_, ctl_, job_, spool_ */
+    CLAIMD_ECFG_BASE = CLAIMD_EBASE + 400,
+
+    CLAIMD_ELAST = CLAIMD_EBASE + 1000,
+};
+
+/* A static, human-readable description of err (minus a claimd code, or -errno).
+ * Never NULL; never carries input data. */
+const char *claimd_strerror(int err);
+
+#endif

@@ -11,6 +11,9 @@ static const struct {
     {CLAIMD_EX12_SEG_TOO_LONG, "segment longer than the reader's limit (missing terminator?)"},
     {CLAIMD_EX12_TRUNCATED, "input ends inside a segment"},
     {CLAIMD_EX12_STOPPED, "stopped by the consumer"},
+    {CLAIMD_ETBL_WRONG_KIND, "source file is of another kind than the flag it was given to"},
+    {CLAIMD_ETBL_BAD_ROW, "source file row does not parse"},
+    {CLAIMD_ETBL_EMPTY, "source file has no records"},
 };
 
 const char *claimd_strerror(int err)

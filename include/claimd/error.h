@@ -22,6 +22,9 @@ enum claimd_err {
 
     /* tbl_: code tables in LMDB */
     CLAIMD_ETBL_BASE = CLAIMD_EBASE + 100,
+    CLAIMD_ETBL_WRONG_KIND,                 /* a source file given to the wrong flag */
+    CLAIMD_ETBL_BAD_ROW,                    /* a source row that does not parse */
+    CLAIMD_ETBL_EMPTY,                      /* a source file with no records */
 
     /* edit_, price_, fp_ */
     CLAIMD_EEDIT_BASE = CLAIMD_EBASE + 200,

@@ -14,6 +14,17 @@ static const struct {
     {CLAIMD_ETBL_WRONG_KIND, "source file is of another kind than the flag it was given to"},
     {CLAIMD_ETBL_BAD_ROW, "source file row does not parse"},
     {CLAIMD_ETBL_EMPTY, "source file has no records"},
+    {CLAIMD_ETBL_NOT_FOUND, "no table row with that key"},
+    {CLAIMD_ETBL_NOT_EFFECTIVE, "the key exists but is not effective on that date"},
+    {CLAIMD_ETBL_NO_TABLE, "no such table"},
+    {CLAIMD_ETBL_NOT_VERSION, "not a tables version or root directory"},
+    {CLAIMD_ETBL_LAYOUT, "tables version built with another layout"},
+    {CLAIMD_ETBL_BAD_INDEX, "tables hash index fails its header or checksum check"},
+    {CLAIMD_ETBL_CORRUPT, "tables file is corrupt or not an LMDB environment"},
+    {CLAIMD_ETBL_LMDB, "LMDB error in the tables store"},
+    {CLAIMD_ETBL_MAP_FULL, "tables build ran out of map space"},
+    {CLAIMD_ETBL_INDEX_FULL, "a table key has too many rows for the hash index"},
+    {CLAIMD_ETBL_VERIFY, "tables verification failed"},
 };
 
 const char *claimd_strerror(int err)

@@ -25,6 +25,17 @@ enum claimd_err {
     CLAIMD_ETBL_WRONG_KIND,                 /* a source file given to the wrong flag */
     CLAIMD_ETBL_BAD_ROW,                    /* a source row that does not parse */
     CLAIMD_ETBL_EMPTY,                      /* a source file with no records */
+    CLAIMD_ETBL_NOT_FOUND,                  /* no row with that key */
+    CLAIMD_ETBL_NOT_EFFECTIVE,              /* the key exists but no period covers the date */
+    CLAIMD_ETBL_NO_TABLE,                   /* no such table (name or kind) */
+    CLAIMD_ETBL_NOT_VERSION,                /* a path that is neither a version nor a root */
+    CLAIMD_ETBL_LAYOUT,                     /* a version built with another layout */
+    CLAIMD_ETBL_BAD_INDEX,                  /* a hash index fails its header or checksum */
+    CLAIMD_ETBL_CORRUPT,                    /* LMDB reports a corrupt or foreign file */
+    CLAIMD_ETBL_LMDB,                       /* another LMDB error */
+    CLAIMD_ETBL_MAP_FULL,                   /* the build's map size was too small */
+    CLAIMD_ETBL_INDEX_FULL,                 /* a hash group too large for the index */
+    CLAIMD_ETBL_VERIFY,                     /* claimdb verify found a broken invariant */
 
     /* edit_, price_, fp_ */
     CLAIMD_EEDIT_BASE = CLAIMD_EBASE + 200,

@@ -25,6 +25,8 @@ static const struct {
     {CLAIMD_ETBL_MAP_FULL, "tables build ran out of map space"},
     {CLAIMD_ETBL_INDEX_FULL, "a table key has too many rows for the hash index"},
     {CLAIMD_ETBL_VERIFY, "tables verification failed"},
+    {CLAIMD_ETBL_NO_PERIOD, "source file period unknown: give FILE@YYYYMMDD:YYYYMMDD"},
+    {CLAIMD_ETBL_NO_HEADER, "source file lacks the header row its layout needs"},
 };
 
 const char *claimd_strerror(int err)

@@ -36,6 +36,8 @@ enum claimd_err {
     CLAIMD_ETBL_MAP_FULL,                   /* the build's map size was too small */
     CLAIMD_ETBL_INDEX_FULL,                 /* a hash group too large for the index */
     CLAIMD_ETBL_VERIFY,                     /* claimdb verify found a broken invariant */
+    CLAIMD_ETBL_NO_PERIOD,                  /* a source file whose period is unknown */
+    CLAIMD_ETBL_NO_HEADER,                  /* a source file without its header row */
 
     /* edit_, price_, fp_ */
     CLAIMD_EEDIT_BASE = CLAIMD_EBASE + 200,

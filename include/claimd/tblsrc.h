@@ -92,15 +92,27 @@ typedef struct tbl_rvu {
     uint8_t team;         /* TEAM SURG 0-2, 9 */
     char endo_base[6];
     int32_t conv_factor;  /* CONV FACTOR x 10^4 */
-    char img_family[3];   /* DIAGNOSTIC IMAGING FAMILY, when the file has it */
+    char img_family[3];   /* DIAGNOSTIC IMAGING FAMILY (INDICATOR), when the file has it */
     tbl_period period;
+    /* Added after the first contract (additive; each 0 / empty when the
+     * file's year has no such column): */
+    uint8_t not_used_medicare; /* 1: NOT USED FOR MEDICARE PAYMENT is '+' */
+    int32_t pre_op;            /* PRE OP share of the global package x 10^4 */
+    int32_t intra_op;          /* INTRA OP share x 10^4 */
+    int32_t post_op;           /* POST OP share x 10^4 */
+    char phys_superv[3];       /* PHYSICIAN SUPERVISION OF DIAGNOSTIC PROCEDURES, "01".."09" */
+    uint8_t calc_flag;         /* CALCULATION FLAG 0-9 */
+    int32_t opps_pe_nonfac;    /* NON-FACILITY PE USED FOR OPPS PAYMENT AMOUNT x 10^4 */
+    int32_t opps_pe_fac;       /* FACILITY PE USED FOR OPPS PAYMENT AMOUNT x 10^4 */
+    int32_t opps_mp;           /* MP USED FOR OPPS PAYMENT AMOUNT x 10^4 */
 } tbl_rvu;
 
 typedef struct tbl_gpci {
     char carrier[6]; /* MAC / carrier number, 5 digits */
     char state[3];
     char locality[3]; /* 2 digits */
-    char name[48];
+    /* widened from 48: CMS locality names run to 82 bytes; longer ones are cut */
+    char name[96];
     int32_t work; /* GPCI x 10^4 */
     int32_t pe;
     int32_t mp;
@@ -115,7 +127,11 @@ typedef struct tbl_zip5 {
     char rural;       /* ' ', 'R' or 'B' */
     uint8_t plus4;    /* 1: the ZIP is split; the ZIP9 file decides */
     uint16_t yearq;   /* YYYYQ as in the file, e.g. 20254 */
-    tbl_period period;
+    tbl_period period; /* quarter start to Dec 31 of the year, unless given */
+    /* Added after the first contract (additive): */
+    char lab_cb[3]; /* Bene Lab CB Locality (cols 16-17): "Z1", "Z2", "Z9" or empty */
+    char rural2;    /* Rural Indicator2 (col 18): the 2006 MSA-based flag, ' ' when blank */
+    char partb;     /* Part B Payment Indicator (col 23), ' ' when blank */
 } tbl_zip5;
 
 typedef struct tbl_zip9 {
@@ -126,7 +142,10 @@ typedef struct tbl_zip9 {
     char carrier[6];
     char locality[3];
     char rural;
-    tbl_period period;
+    tbl_period period; /* quarter start to Dec 31 of the year, unless given */
+    /* Added after the first contract (additive): */
+    uint16_t yearq; /* YYYYQ as in the file, e.g. 20254 */
+    char partb;     /* Part B Payment Indicator (col 32), ' ' when blank */
 } tbl_zip9;
 
 typedef struct tbl_ncci {
@@ -136,7 +155,8 @@ typedef struct tbl_ncci {
     uint8_t mod_ind;   /* 0 never bypassed, 1 bypassed by a modifier, 9 not applicable */
     uint32_t eff_date; /* YYYYMMDD */
     uint32_t del_date; /* YYYYMMDD of deletion, 0 when none ('*') */
-    tbl_period period; /* [eff_date, del_date - 1 day] or open */
+    tbl_period period; /* [eff_date, del_date - 1 day] or open; an edit deleted on
+                        * the day it took effect has to < from (never in force) */
 } tbl_ncci;
 
 typedef struct tbl_mue {
@@ -153,7 +173,8 @@ typedef struct tbl_pos {
 } tbl_pos;
 
 /* Age/sex limits for a diagnosis or procedure code (project layout, see
- * docs/tables.md): code,sex,min_age,max_age where sex is M, F or empty. */
+ * docs/tables-sources.md): code,sex,min_age,max_age where sex is M, F or empty;
+ * an empty min_age is 0 and an empty max_age is 124. */
 typedef struct tbl_agesex {
     char code[8];
     char sex;        /* 'M', 'F' or 0 (no sex limit) */
@@ -174,7 +195,9 @@ typedef struct tbl_oppscap {
     char locality[3];
     int64_t fac_cents;
     int64_t nonfac_cents;
-    tbl_period period;
+    tbl_period period; /* the explicit period, else always valid (the file names no year) */
+    /* Added after the first contract (additive): */
+    char procstat; /* PROCSTAT: the MPFS status code of the row (A, C ...) */
 } tbl_oppscap;
 
 typedef struct tblsrc_rec {
@@ -211,6 +234,11 @@ typedef struct tblsrc_err {
  * and is returned by tblsrc_import. The record is valid only for the call. */
 typedef int (*tblsrc_emit_fn)(void *ctx, const tblsrc_rec *rec);
 
+/* The explicit period replaces the file's own for every kind whose rows carry
+ * no dates. For HCPCS and NCCI PTP, whose rows carry their own dates, it
+ * bounds them instead: each row's period is clipped to it (the raw dates stay
+ * in add_date/term_date, eff_date/del_date), so a deleted edit never comes
+ * back to life. Clipping can leave to < from: the row is never in force. */
 typedef struct tblsrc_opts {
     tblsrc_kind kind;    /* what the caller's flag says the file is */
     tbl_period period;   /* explicit period (FILE@from:to), or {0,0} for the file's own */

@@ -51,9 +51,9 @@ typedef struct clm_issue {
 } clm_issue;
 
 typedef struct clm_dx {
-    char code[9];  /* as sent (up to 8 bytes kept), upper-cased; a dot is kept, for DX_INVALID */
-    char qual[4];  /* ABK, ABF, ABJ, APR, ABN, BK, BF, ... */
-    char poa;      /* present-on-admission (837I): Y, N, U, W, 1, or 0 when absent */
+    char code[9]; /* as sent (up to 8 bytes kept), upper-cased; a dot is kept, for DX_INVALID */
+    char qual[4]; /* ABK, ABF, ABJ, APR, ABN, BK, BF, ... */
+    char poa;     /* present-on-admission (837I): Y, N, U, W, 1, or 0 when absent */
     uint32_t seg_index;
 } clm_dx;
 
@@ -65,16 +65,16 @@ typedef struct clm_line {
     char code[9];       /* procedure code (CPT/HCPCS), upper-cased */
     char mods[CLM_MAX_MODS][3];
     uint8_t nmods;
-    char rev[5];        /* 837I revenue code (SV201) */
-    char unit_type[3];  /* UN (units) or MJ (minutes) */
-    char pos[3];        /* line place of service (SV105), empty when the claim's applies */
+    char rev[5];                /* 837I revenue code (SV201) */
+    char unit_type[3];          /* UN (units) or MJ (minutes) */
+    char pos[3];                /* line place of service (SV105), empty when the claim's applies */
     uint8_t ptrs[CLM_MAX_PTRS]; /* diagnosis pointers, 1-based into the claim's dx list */
     uint8_t nptrs;
-    int64_t charge;      /* cents */
-    uint32_t units_milli; /* units x 1000 */
-    uint32_t from;       /* service date, YYYYMMDD, 0 when absent */
-    uint32_t to;         /* end of a service span (RD8), else equal to from */
-    char ndc[12];        /* LIN N4 national drug code */
+    int64_t charge;         /* cents */
+    uint32_t units_milli;   /* units x 1000 */
+    uint32_t from;          /* service date, YYYYMMDD, 0 when absent */
+    uint32_t to;            /* end of a service span (RD8), else equal to from */
+    char ndc[12];           /* LIN N4 national drug code */
     char rendering_npi[11]; /* 2420A */
 } clm_line;
 
@@ -88,7 +88,7 @@ typedef struct clm_claim {
     uint32_t bht_date; /* BHT04 creation date */
 
     /* 2000A/2010AA billing provider */
-    char bill_entity;  /* NM102: '1' person, '2' non-person */
+    char bill_entity; /* NM102: '1' person, '2' non-person */
     char bill_npi[11];
     char bill_tin[12]; /* REF*EI (9 digits) or REF*SY */
     char bill_tin_qual[3];
@@ -97,11 +97,11 @@ typedef struct clm_claim {
     char bill_taxonomy[11]; /* PRV*BI*PXC */
 
     /* 2000B/2010BA subscriber, 2010BB payer */
-    char sbr_resp;       /* SBR01 payer responsibility: P, S, T ... */
-    char sbr_rel[3];     /* SBR02: "18" when the subscriber is the patient */
-    char filing_ind[3];  /* SBR09 claim filing indicator */
-    char member_id[81];  /* NM109 of NM1*IL: PHI */
-    uint32_t sub_dob;    /* PHI */
+    char sbr_resp;      /* SBR01 payer responsibility: P, S, T ... */
+    char sbr_rel[3];    /* SBR02: "18" when the subscriber is the patient */
+    char filing_ind[3]; /* SBR09 claim filing indicator */
+    char member_id[81]; /* NM109 of NM1*IL: PHI */
+    uint32_t sub_dob;   /* PHI */
     char sub_sex;
     char payer_id[81];
 
@@ -112,18 +112,18 @@ typedef struct clm_claim {
     char pat_sex;
 
     /* 2300 claim */
-    char claim_id[39]; /* CLM01 */
-    int64_t charge;    /* CLM02, cents */
-    char pos[3];       /* 837P: CLM05-1 place of service; 837I: facility type code */
-    char freq;         /* CLM05-3 claim frequency type code */
-    char tob[4];       /* 837I type of bill: facility type (2) + frequency */
-    char ref_f8[51];   /* payer claim control number (REF*F8) */
+    char claim_id[39];  /* CLM01 */
+    int64_t charge;     /* CLM02, cents */
+    char pos[3];        /* 837P: CLM05-1 place of service; 837I: facility type code */
+    char freq;          /* CLM05-3 claim frequency type code */
+    char tob[4];        /* 837I type of bill: facility type (2) + frequency */
+    char ref_f8[51];    /* payer claim control number (REF*F8) */
     uint32_t stmt_from; /* 837I DTP*434 statement span */
     uint32_t stmt_to;
-    uint32_t admit_date; /* 837I DTP*435 */
-    char rendering_npi[11];  /* 2310B (837P) / 2310A attending (837I) */
-    char referring_npi[11];  /* 2310A (837P, DN) */
-    char facility_zip[10];   /* 2310C (837P) / 2310E (837I) service facility N4 */
+    uint32_t admit_date;    /* 837I DTP*435 */
+    char rendering_npi[11]; /* 2310B (837P) / 2310A attending (837I) */
+    char referring_npi[11]; /* 2310A (837P, DN) */
+    char facility_zip[10];  /* 2310C (837P) / 2310E (837I) service facility N4 */
 
     clm_dx dx[CLM_MAX_DX];
     uint8_t ndx;

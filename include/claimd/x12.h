@@ -59,10 +59,10 @@ int x12_delims_detect(const char *buf, size_t len, x12_delims *out, size_t *isa_
  * [p + el[i], p + el[i] + x12_seg_elem_len(s, i)). Elements past
  * X12_SEG_MAX_ELEMS are counted in nelem but have no offset. */
 typedef struct x12_seg {
-    const char *p;    /* first byte of the segment id, in the caller's buffer */
-    uint32_t len;     /* bytes up to the terminator, trailing CR/LF removed */
-    uint32_t nelem;   /* elements, the id included */
-    uint64_t off;     /* byte offset of p in the whole input */
+    const char *p;  /* first byte of the segment id, in the caller's buffer */
+    uint32_t len;   /* bytes up to the terminator, trailing CR/LF removed */
+    uint32_t nelem; /* elements, the id included */
+    uint64_t off;   /* byte offset of p in the whole input */
     uint32_t el[X12_SEG_MAX_ELEMS + 1];
 } x12_seg;
 
@@ -75,12 +75,12 @@ typedef struct x12_tok {
     /* structural-character bitmap of the 64-byte block at blk */
     size_t blk;
     uint64_t mask;
+    uint64_t (*scan)(const char *p, char a, char b); /* AVX2 or scalar */
 } x12_tok;
 
 /* Starts tokenizing buf[0..len) with delimiters d; base_off is the offset of
  * buf[0] in the whole input (for x12_seg.off). */
-void x12_tok_init(x12_tok *t, const char *buf, size_t len, const x12_delims *d,
-                  uint64_t base_off);
+void x12_tok_init(x12_tok *t, const char *buf, size_t len, const x12_delims *d, uint64_t base_off);
 
 /* Reads the next complete segment. Whitespace (CR, LF, space, tab) before a
  * segment is skipped. Returns 1 and fills *s; 0 when no complete segment is
@@ -120,25 +120,25 @@ typedef enum x12_err_level {
 
 /* IK304 segment syntax error codes */
 enum {
-    X12_IK3_UNRECOGNIZED = 1,   /* unrecognized segment ID */
-    X12_IK3_UNEXPECTED = 2,     /* unexpected segment */
-    X12_IK3_REQ_MISSING = 3,    /* required segment missing */
-    X12_IK3_LOOP_MAX = 4,       /* loop occurs over maximum times */
-    X12_IK3_SEG_MAX = 5,        /* segment exceeds maximum use */
-    X12_IK3_NOT_IN_SET = 6,     /* segment not in defined transaction set */
-    X12_IK3_SEQUENCE = 7,       /* segment not in proper sequence */
-    X12_IK3_HAS_ELEM_ERRS = 8,  /* segment has data element errors */
+    X12_IK3_UNRECOGNIZED = 1,  /* unrecognized segment ID */
+    X12_IK3_UNEXPECTED = 2,    /* unexpected segment */
+    X12_IK3_REQ_MISSING = 3,   /* required segment missing */
+    X12_IK3_LOOP_MAX = 4,      /* loop occurs over maximum times */
+    X12_IK3_SEG_MAX = 5,       /* segment exceeds maximum use */
+    X12_IK3_NOT_IN_SET = 6,    /* segment not in defined transaction set */
+    X12_IK3_SEQUENCE = 7,      /* segment not in proper sequence */
+    X12_IK3_HAS_ELEM_ERRS = 8, /* segment has data element errors */
 };
 
 /* IK403 element syntax error codes */
 enum {
     X12_IK4_REQ_MISSING = 1, /* required data element missing */
     X12_IK4_COND_MISSING = 2,
-    X12_IK4_TOO_MANY = 3,    /* too many data elements */
+    X12_IK4_TOO_MANY = 3, /* too many data elements */
     X12_IK4_TOO_SHORT = 4,
     X12_IK4_TOO_LONG = 5,
     X12_IK4_BAD_CHAR = 6,
-    X12_IK4_BAD_CODE = 7,    /* invalid code value */
+    X12_IK4_BAD_CODE = 7, /* invalid code value */
     X12_IK4_BAD_DATE = 8,
     X12_IK4_BAD_TIME = 9,
     X12_IK4_EXCLUSION = 10,
@@ -148,13 +148,13 @@ enum {
 
 /* IK502 transaction set syntax error codes */
 enum {
-    X12_IK5_NOT_SUPPORTED = 1,   /* transaction set not supported */
+    X12_IK5_NOT_SUPPORTED = 1, /* transaction set not supported */
     X12_IK5_TRAILER_MISSING = 2,
-    X12_IK5_CTRL_MISMATCH = 3,   /* SE02 differs from ST02 */
-    X12_IK5_COUNT_MISMATCH = 4,  /* SE01 differs from the segments counted */
-    X12_IK5_SEG_ERRORS = 5,      /* one or more segments in error */
-    X12_IK5_BAD_ID = 6,          /* missing or invalid transaction set identifier */
-    X12_IK5_BAD_CTRL = 7,        /* missing or invalid control number */
+    X12_IK5_CTRL_MISMATCH = 3,  /* SE02 differs from ST02 */
+    X12_IK5_COUNT_MISMATCH = 4, /* SE01 differs from the segments counted */
+    X12_IK5_SEG_ERRORS = 5,     /* one or more segments in error */
+    X12_IK5_BAD_ID = 6,         /* missing or invalid transaction set identifier */
+    X12_IK5_BAD_CTRL = 7,       /* missing or invalid control number */
     X12_IK5_CTRL_NOT_UNIQUE = 23,
 };
 
@@ -169,18 +169,18 @@ enum {
 };
 
 typedef struct x12_err {
-    uint8_t level;      /* x12_err_level */
-    uint8_t elem_pos;   /* IK401-1 element position (1-based), 0 when not an element */
-    uint8_t comp_pos;   /* IK401-2 component position, 0 when none */
-    uint8_t rep_pos;    /* IK401-3 repetition position, 0 when none */
-    uint16_t code;      /* IK304, IK403, IK502, AK905 or TA105 code */
-    uint16_t elem_ref;  /* IK402 data element reference number, 0 unknown */
-    char seg_id[4];     /* IK301 */
-    char loop_id[7];    /* IK303, empty outside a loop */
-    uint32_t seg_pos;   /* IK302: position in the transaction set, ST = 1 */
-    uint64_t off;       /* byte offset of the segment in the input */
-    char bad[36];       /* IK404 copy of the bad value, may be empty. May be PHI:
-                         * it goes back to the submitter in the 999, never to a log. */
+    uint8_t level;     /* x12_err_level */
+    uint8_t elem_pos;  /* IK401-1 element position (1-based), 0 when not an element */
+    uint8_t comp_pos;  /* IK401-2 component position, 0 when none */
+    uint8_t rep_pos;   /* IK401-3 repetition position, 0 when none */
+    uint16_t code;     /* IK304, IK403, IK502, AK905 or TA105 code */
+    uint16_t elem_ref; /* IK402 data element reference number, 0 unknown */
+    char seg_id[4];    /* IK301 */
+    char loop_id[7];   /* IK303, empty outside a loop */
+    uint32_t seg_pos;  /* IK302: position in the transaction set, ST = 1 */
+    uint64_t off;      /* byte offset of the segment in the input */
+    char bad[36];      /* IK404 copy of the bad value, may be empty. May be PHI:
+                        * it goes back to the submitter in the 999, never to a log. */
 } x12_err;
 
 /* ---- envelope records --------------------------------------------------- */
@@ -202,24 +202,24 @@ typedef struct x12_gs {
     char func[3]; /* GS01: HC for claims */
     char sender[16], receiver[16];
     char date[9], time[9];
-    char ctrl[10];     /* GS06 */
-    char agency[3];    /* GS07 */
-    char version[13];  /* GS08 */
+    char ctrl[10];    /* GS06 */
+    char agency[3];   /* GS07 */
+    char version[13]; /* GS08 */
     uint64_t off;
 } x12_gs;
 
 typedef struct x12_st {
-    char id[4];      /* ST01 */
-    char ctrl[10];   /* ST02 */
-    char impl[36];   /* ST03, else GS08 */
-    clm_type type;   /* what the walker reads it as; NONE when unsupported */
+    char id[4];    /* ST01 */
+    char ctrl[10]; /* ST02 */
+    char impl[36]; /* ST03, else GS08 */
+    clm_type type; /* what the walker reads it as; NONE when unsupported */
     uint64_t off;
 } x12_st;
 
 typedef struct x12_txn_result {
     const x12_st *st;
-    char verdict;          /* IK501: 'A' accepted, 'E' accepted with errors, 'R' rejected */
-    const x12_err *errs;   /* IK3/IK4 in order, then transaction-level (IK5) codes */
+    char verdict;        /* IK501: 'A' accepted, 'E' accepted with errors, 'R' rejected */
+    const x12_err *errs; /* IK3/IK4 in order, then transaction-level (IK5) codes */
     uint32_t nerrs;
     uint32_t errs_dropped; /* errors beyond the walker's cap, counted only */
     uint32_t nsegs;        /* segments counted, ST and SE included */
@@ -228,10 +228,10 @@ typedef struct x12_txn_result {
 
 typedef struct x12_group_result {
     const x12_gs *gs;
-    char verdict;       /* AK901: A, E, P (partially accepted) or R */
-    uint32_t ntxn;      /* AK902: transaction sets included (as counted) */
-    uint32_t nrecv;     /* AK903: received */
-    uint32_t naccepted; /* AK904: accepted (A or E) */
+    char verdict;        /* AK901: A, E, P (partially accepted) or R */
+    uint32_t ntxn;       /* AK902: transaction sets included (as counted) */
+    uint32_t nrecv;      /* AK903: received */
+    uint32_t naccepted;  /* AK904: accepted (A or E) */
     const x12_err *errs; /* X12_ERR_GROUP codes (AK905..AK909), at most 5 */
     uint32_t nerrs;
 } x12_group_result;
@@ -242,7 +242,7 @@ typedef struct x12_ichg_result {
     bool ta1_due;        /* a TA1 is owed: ISA14 asked for one, or there are errors */
     const x12_err *errs; /* X12_ERR_ICHG notes (TA105), the first is what a TA1 reports */
     uint32_t nerrs;
-    uint32_t ngroups;    /* groups counted */
+    uint32_t ngroups; /* groups counted */
 } x12_ichg_result;
 
 /* ---- the walker --------------------------------------------------------- */

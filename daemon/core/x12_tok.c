@@ -1,0 +1,224 @@
+/* x12_tok: delimiter detection and the zero-copy segment tokenizer.
+ *
+ * The tokenizer finds structural bytes (element separators and segment
+ * terminators) 64 bytes at a time as a bitmap, then walks the set bits. The
+ * bitmap comes from AVX2 compares where the CPU has them, else from a scalar
+ * loop; both give the same bits, so everything above is identical.
+ */
+#include "claimd/error.h"
+#include "claimd/x12.h"
+
+#include <errno.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define X12_HAVE_X86 1
+#endif
+
+/* ---- delimiters --------------------------------------------------------- */
+
+static int x12_is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* A usable separator is any byte that cannot occur inside data that matters
+ * to us: not alphanumeric, not a space. Control characters are allowed (some
+ * trading partners use 0x1C-0x1F), and so are CR/LF as terminators. */
+static int x12_sep_ok(unsigned char c)
+{
+    return !x12_is_alnum(c) && c != ' ';
+}
+
+int x12_delims_detect(const char *buf, size_t len, x12_delims *out, size_t *isa_len)
+{
+    if (len < 3)
+        return memcmp(buf, "ISA", len) == 0 ? -EAGAIN : -CLAIMD_EX12_NOT_X12;
+    if (memcmp(buf, "ISA", 3) != 0)
+        return -CLAIMD_EX12_NOT_X12;
+    if (len < 4)
+        return -EAGAIN;
+    char elem = buf[3];
+    if (!x12_sep_ok((unsigned char)elem) || elem == '\r' || elem == '\n')
+        return -CLAIMD_EX12_BAD_ISA;
+    /* ISA16 follows the 16th element separator; the terminator follows it.
+     * A well-formed ISA is 106 bytes; allow some slack for wrong widths. */
+    size_t limit = len < X12_ISA_LEN + 64 ? len : X12_ISA_LEN + 64;
+    size_t seps = 0, i = 3;
+    for (; i < limit && seps < 16; i++)
+        if (buf[i] == elem)
+            seps++;
+    if (seps < 16)
+        return len < X12_ISA_LEN + 64 ? -EAGAIN : -CLAIMD_EX12_BAD_ISA;
+    if (i + 1 >= len)
+        return -EAGAIN;
+    char comp = buf[i], seg = buf[i + 1];
+    if (!x12_sep_ok((unsigned char)comp) || !x12_sep_ok((unsigned char)seg) || comp == elem ||
+        seg == elem || seg == comp || comp == '\r' || comp == '\n')
+        return -CLAIMD_EX12_BAD_ISA;
+    /* ISA11 is the repetition separator in 5010 ("U" in 4010: none). */
+    char rep = 0;
+    size_t e = 0, j = 3;
+    for (; j < i && e < 10; j++)
+        if (buf[j] == elem)
+            e++;
+    if (e == 10 && j < i && buf[j + 1] == elem) {
+        unsigned char r = (unsigned char)buf[j];
+        if (x12_sep_ok(r) && r != (unsigned char)elem && r != (unsigned char)seg &&
+            r != (unsigned char)comp && r >= 0x21 && r < 0x7f)
+            rep = (char)r;
+    }
+    out->elem = elem;
+    out->comp = comp;
+    out->seg = seg;
+    out->rep = rep;
+    *isa_len = i + 2;
+    return 0;
+}
+
+/* ---- structural bitmaps ------------------------------------------------- */
+
+typedef uint64_t (*x12_scan_fn)(const char *p, char a, char b);
+
+static uint64_t x12_scan_scalar(const char *p, char a, char b)
+{
+    uint64_t m = 0;
+    for (unsigned i = 0; i < 64; i++)
+        m |= (uint64_t)((p[i] == a) | (p[i] == b)) << i;
+    return m;
+}
+
+#ifdef X12_HAVE_X86
+__attribute__((target("avx2"))) static uint64_t x12_scan_avx2(const char *p, char a, char b)
+{
+    const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b);
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+    uint32_t m0 = (uint32_t)_mm256_movemask_epi8(
+        _mm256_or_si256(_mm256_cmpeq_epi8(x0, va), _mm256_cmpeq_epi8(x0, vb)));
+    uint32_t m1 = (uint32_t)_mm256_movemask_epi8(
+        _mm256_or_si256(_mm256_cmpeq_epi8(x1, va), _mm256_cmpeq_epi8(x1, vb)));
+    return (uint64_t)m0 | (uint64_t)m1 << 32;
+}
+#endif
+
+/* The scanner is picked per tokenizer from the CPU's features; tests may
+ * force the scalar path (a process-wide knob, set before tokenizing). */
+static int x12_scan_forced_scalar;
+
+static x12_scan_fn x12_scan_pick(void)
+{
+#ifdef X12_HAVE_X86
+    if (!x12_scan_forced_scalar && __builtin_cpu_supports("avx2"))
+        return x12_scan_avx2;
+#endif
+    return x12_scan_scalar;
+}
+
+const char *x12_tok_impl(void)
+{
+#ifdef X12_HAVE_X86
+    return x12_scan_pick() == x12_scan_avx2 ? "avx2" : "scalar";
+#else
+    return "scalar";
+#endif
+}
+
+void x12_tok_force_scalar(bool on)
+{
+    x12_scan_forced_scalar = on;
+}
+
+/* The structural bitmap of the block at t->blk, bits past the buffer end
+ * cleared. */
+static uint64_t x12_tok_block(const x12_tok *t)
+{
+    size_t avail = t->len - t->blk;
+    if (avail >= 64)
+        return t->scan(t->buf + t->blk, t->d.elem, t->d.seg);
+    char tmp[64];
+    memcpy(tmp, t->buf + t->blk, avail);
+    memset(tmp + avail, 0, 64 - avail);
+    uint64_t m = t->scan(tmp, t->d.elem, t->d.seg);
+    return m & ((UINT64_C(1) << avail) - 1);
+}
+
+/* Positions the bitmap so that its lowest set bit is the first structural
+ * byte at or after pos. */
+static void x12_tok_seek(x12_tok *t, size_t pos)
+{
+    size_t blk = pos & ~(size_t)63;
+    if (blk != t->blk || t->blk == SIZE_MAX) {
+        t->blk = blk;
+        t->mask = x12_tok_block(t);
+    }
+    t->mask &= ~(uint64_t)0 << (pos - blk);
+}
+
+void x12_tok_init(x12_tok *t, const char *buf, size_t len, const x12_delims *d, uint64_t base_off)
+{
+    t->scan = x12_scan_pick();
+    t->buf = buf;
+    t->len = len;
+    t->pos = 0;
+    t->base_off = base_off;
+    t->d = *d;
+    t->blk = SIZE_MAX;
+    t->mask = 0;
+}
+
+static int x12_is_space(char c, const x12_delims *d)
+{
+    return (c == '\n' || c == '\r' || c == ' ' || c == '\t') && c != d->elem;
+}
+
+int x12_tok_next(x12_tok *t, x12_seg *s)
+{
+    size_t start = t->pos;
+    while (start < t->len && (x12_is_space(t->buf[start], &t->d) || t->buf[start] == t->d.seg))
+        start++;
+    if (start >= t->len) {
+        t->pos = start;
+        return 0;
+    }
+    x12_tok_seek(t, start);
+    const char elem = t->d.elem;
+    uint32_t n = 1;
+    s->el[0] = 0;
+    for (;;) {
+        while (!t->mask) {
+            t->blk += 64;
+            if (t->blk >= t->len) {
+                /* No terminator yet: leave the tail for the next feed. */
+                t->pos = start;
+                t->blk = SIZE_MAX;
+                return 0;
+            }
+            t->mask = x12_tok_block(t);
+        }
+        size_t at = t->blk + (size_t)__builtin_ctzll(t->mask);
+        t->mask &= t->mask - 1;
+        if (t->buf[at] == elem) {
+            if (n <= X12_SEG_MAX_ELEMS)
+                s->el[n] = (uint32_t)(at + 1 - start);
+            n++;
+            continue;
+        }
+        /* the segment terminator */
+        size_t end = at;
+        while (end > start && (t->buf[end - 1] == '\r' || t->buf[end - 1] == '\n') &&
+               t->buf[end - 1] != elem)
+            end--;
+        s->p = t->buf + start;
+        s->len = (uint32_t)(end - start);
+        s->nelem = n;
+        /* Element offsets past a stripped CR may point beyond len: clamp. */
+        for (uint32_t i = 1; i < n && i <= X12_SEG_MAX_ELEMS; i++)
+            if (s->el[i] > s->len)
+                s->el[i] = s->len;
+        s->off = t->base_off + start;
+        t->pos = at + 1;
+        return 1;
+    }
+}

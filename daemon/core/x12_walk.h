@@ -1,0 +1,153 @@
+/* Internal to the walker: its state, shared by x12_walk.c (envelope, feeding,
+ * errors) and x12_loops.c (loop structure and the claim fields). */
+#ifndef CLAIMD_X12_WALK_H
+#define CLAIMD_X12_WALK_H
+
+#include "claimd/x12.h"
+#include "x12_walk_int.h"
+
+#include <stddef.h>
+
+#define X12_WALK_MAX_ERRS 64 /* IK3/IK4 kept per transaction; the rest are counted */
+#define X12_LOOP_DEPTH    4  /* HL level, then 2300/2010xx, then 2310/2320/2400, then 2330/24x0 */
+
+enum x12_wstate { WS_START, WS_ISA, WS_ICHG, WS_GROUP, WS_TXN };
+
+/* The loops of 005010X222A1 and X223A2 the walker knows. */
+enum x12_loop {
+    L_NONE,
+    L_HDR,
+    L_1000A,
+    L_1000B,
+    L_2000A,
+    L_2010AA,
+    L_2010AB,
+    L_2010AC,
+    L_2000B,
+    L_2010BA,
+    L_2010BB,
+    L_2000C,
+    L_2010CA,
+    L_2300,
+    L_2310A,
+    L_2310B,
+    L_2310C,
+    L_2310D,
+    L_2310E,
+    L_2310F,
+    L_2320,
+    L_2330A,
+    L_2330B,
+    L_2330C,
+    L_2330D,
+    L_2330E,
+    L_2330F,
+    L_2330G,
+    L_2400,
+    L_2410,
+    L_2420A,
+    L_2420B,
+    L_2420C,
+    L_2420D,
+    L_2420E,
+    L_2420F,
+    L_2420G,
+    L_2420H,
+    L_2430,
+    L_2440,
+    L_COUNT
+};
+
+#define X12_LOOP_SEGS 20
+
+typedef struct x12_loop_inst {
+    uint8_t loop;     /* enum x12_loop */
+    uint8_t last_ord; /* ordinal of the last segment seen (order check) */
+    uint8_t nref_tax; /* 2010AA: tax id REFs seen */
+    uint8_t counts[X12_LOOP_SEGS];
+    uint16_t child[L_COUNT]; /* child loops opened in this instance */
+} x12_loop_inst;
+
+typedef struct x12_slice {
+    const char *p;
+    uint32_t n;
+} x12_slice;
+
+struct x12_walker {
+    x12_sink sink;
+    enum x12_wstate state;
+    x12_delims d;
+    uint64_t base; /* input offset of the next buffer's first byte */
+    uint64_t off;  /* offset of the segment being handled */
+    int failed;
+    uint64_t err_off;
+    x12_walk_stats stats;
+
+    /* interchange */
+    x12_isa isa;
+    x12_err ierrs[8];
+    uint32_t nierrs;
+    int ichg_reject;
+    uint32_t ngroups;
+
+    /* group */
+    x12_gs gs;
+    x12_err gerrs[5];
+    uint32_t ngerrs;
+    uint32_t ntxn, naccepted;
+    int group_unsupported;
+    uint64_t *st02; /* hashes of the ST02 values seen in this group */
+    uint32_t nst02, st02_cap;
+
+    /* transaction */
+    x12_st st;
+    clm_type txn_type; /* NONE: the transaction is only counted */
+    x12_err errs[X12_WALK_MAX_ERRS];
+    uint32_t nerrs, errs_dropped;
+    int txn_bad;
+    uint32_t seg_pos;      /* position of the current segment, ST = 1 */
+    uint32_t elem_err_seg; /* segment position that has its IK3 code 8 already */
+    uint32_t txn_claims;
+
+    /* loop structure */
+    x12_loop_inst stack[X12_LOOP_DEPTH];
+    int depth;
+    char loop_name[7];     /* IK303 of the current loop */
+    uint32_t hl_last;      /* last HL01 */
+    uint32_t hl_20, hl_22; /* HL01 of the current 2000A / 2000B */
+    uint8_t hl_level;      /* 20, 22, 23 of the current HL */
+    uint32_t hl_count;
+    uint32_t lx_last;
+
+    /* claims */
+    clm_claim tmpl; /* envelope, provider, subscriber and patient context */
+    clm_claim cur;
+    int in_claim, in_line;
+    clm_line *lines;
+    uint32_t lines_cap;
+};
+
+/* x12_walk.c */
+uint32_t x12_seg_id(const x12_seg *s);
+uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i);
+x12_slice x12_comp(const x12_walker *w, const x12_seg *s, uint32_t i, uint32_t j);
+void x12_slice_copy(char *dst, size_t cap, x12_slice v);
+int x12_elem_is(const x12_seg *s, uint32_t i, const char *lit);
+int x12_slice_is(x12_slice v, const char *lit);
+void x12_seg_err(x12_walker *w, const x12_seg *s, const char *seg_id, const char *loop,
+                 uint16_t code);
+void x12_elem_err(x12_walker *w, const x12_seg *s, uint8_t elem, uint8_t comp, uint16_t ref,
+                  uint16_t code, x12_slice bad);
+void x12_ichg_err(x12_walker *w, uint16_t note, int reject);
+void x12_claim_issue(x12_walker *w, const x12_seg *s, uint8_t kind, uint8_t elem);
+void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp);
+int x12_claim_begin(x12_walker *w, const x12_seg *s);
+int x12_claim_end(x12_walker *w);
+clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);
+
+/* x12_loops.c */
+void x12_loops_begin_txn(x12_walker *w);
+int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id);
+int x12_loops_close_txn(x12_walker *w);
+
+#endif

@@ -1,0 +1,45 @@
+/* Internal to the x12 walker: element specifications and the loop rules.
+ * Not installed; only x12_walk*.c include it. */
+#ifndef CLAIMD_X12_WALK_INT_H
+#define CLAIMD_X12_WALK_INT_H
+
+#include "claimd/x12.h"
+
+#include <stdint.h>
+
+/* A segment id packed big-endian into 24 bits: X12_ID('C','L','M'). */
+#define X12_ID3(a, b, c) (((uint32_t)(a) << 16) | ((uint32_t)(b) << 8) | (uint32_t)(c))
+#define X12_ID2(a, b)    (((uint32_t)(a) << 8) | (uint32_t)(b))
+
+/* Element types, as in the X12 dictionary. */
+enum x12_etype {
+    X12_T_AN = 'A', /* string: any characters but delimiters */
+    X12_T_ID = 'I', /* code value */
+    X12_T_N0 = 'N', /* unsigned integer */
+    X12_T_R = 'R',  /* decimal */
+    X12_T_DT = 'D', /* CCYYMMDD */
+    X12_T_TM = 'T', /* HHMM[SS[d..]] */
+    X12_T_C = 'C',  /* composite: checked by the segment's handler */
+};
+
+typedef struct x12_espec {
+    uint8_t req; /* 1: required whenever the segment is present */
+    char type;   /* enum x12_etype */
+    uint8_t min;
+    uint8_t max;
+    uint16_t ref;      /* data element reference number (IK402) */
+    const char *codes; /* "|85|87|": allowed values (case-insensitive), or NULL */
+} x12_espec;
+
+typedef struct x12_sspec {
+    uint32_t id;
+    uint8_t nelem;      /* elements defined (more is IK4 code 3) */
+    const x12_espec *e; /* e[0] is element 1 */
+} x12_sspec;
+
+/* The segment dictionary: specs for the segments the walker reads, and the
+ * other segment ids that may occur in an 837 (accepted without checks).
+ * Returns NULL for an id the 837 does not define. */
+const x12_sspec *x12_sspec_find(uint32_t id, int *known);
+
+#endif

@@ -398,13 +398,15 @@ int tbl_agesex_get(const tbl_version *v, const char *code, char sex, uint32_t do
         sex = (char)(sex - 32);
     if (sex == 0)
         return lookup(v, TBL_AGESEX, k, dos, NULL, NULL, (const void **)out);
+    /* that sex's row, else the row without a limit, else any row: the
+     * caller compares rec->sex with the patient's and sees the conflict */
     int rc = lookup(v, TBL_AGESEX, k, dos, match_sex, &sex, (const void **)out);
-    if (rc == -CLAIMD_ETBL_NOT_FOUND || rc == -CLAIMD_ETBL_NOT_EFFECTIVE) {
+    if (rc < 0) {
         char none = 0;
-        int r2 = lookup(v, TBL_AGESEX, k, dos, match_sex, &none, (const void **)out);
-        if (r2 == 0 || rc == -CLAIMD_ETBL_NOT_FOUND)
-            rc = r2;
+        rc = lookup(v, TBL_AGESEX, k, dos, match_sex, &none, (const void **)out);
     }
+    if (rc < 0)
+        rc = lookup(v, TBL_AGESEX, k, dos, NULL, NULL, (const void **)out);
     return rc;
 }
 

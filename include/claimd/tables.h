@@ -196,8 +196,10 @@ int tbl_zip9_get(const tbl_version *v, const char *zip, const char *plus4, uint3
 int tbl_ncci_get(const tbl_version *v, const char *col1, const char *col2, uint32_t dos,
                  const tbl_ncci **out);
 int tbl_mue_get(const tbl_version *v, const char *code, uint32_t dos, const tbl_mue **out);
-/* sex 'M' or 'F' prefers that row, then the row without a sex limit;
- * sex 0 finds the first row of the code. */
+/* The limits of a code for a patient's sex: the row of that sex ('M' or 'F'),
+ * else the row without a sex limit (sex 0), else any row of the code: compare
+ * (*out)->sex with the patient's to find a sex conflict. sex 0 asks for the
+ * row without a limit first. */
 int tbl_agesex_get(const tbl_version *v, const char *code, char sex, uint32_t dos,
                    const tbl_agesex **out);
 int tbl_oppscap_get(const tbl_version *v, const char *code, const char *mod, const char *carrier,

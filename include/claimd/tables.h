@@ -75,7 +75,7 @@ typedef struct tbl_source {
     char kind[16];       /* tblsrc_kind_name(), e.g. "pprrvu" */
     char name[128];      /* base name of the file */
     uint64_t size;       /* bytes */
-    char checksum[40];   /* "xxh3-128:<32 hex digits>" of the file's bytes */
+    char checksum[48];   /* "xxh3-128:<32 hex digits>" of the file's bytes */
     uint64_t rows;       /* records imported */
     uint64_t skipped;    /* banner, header, blank lines */
     uint64_t mismatches; /* cross-check failures reported by the importer */

@@ -224,6 +224,19 @@ static int parse_on_txn_end(void *ctx, const x12_txn_result *r)
     return rc;
 }
 
+static int parse_on_ichg_end(void *ctx, const x12_ichg_result *r)
+{
+    parse_ctx *p = ctx;
+    for (uint32_t i = 0; i < r->nerrs; i++) {
+        if (r->errs[i].level != X12_ERR_ICHG)
+            continue;
+        log_warn(PARSE_MOD, "%s: interchange %s: envelope error, TA1 %c with note %03u", p->name,
+                 p->isa13, r->verdict ? r->verdict : '?', r->errs[i].code % 1000u);
+        break;
+    }
+    return 0;
+}
+
 /* ---- output files ------------------------------------------------------- */
 
 static int parse_write_all(int fd, const char *p, size_t n)
@@ -310,7 +323,8 @@ static int parse_walk(parse_ctx *p, ack_999 *ack, const char *path)
                         .group_begin = parse_on_group_begin,
                         .txn_begin = parse_on_txn_begin,
                         .claim = parse_on_claim,
-                        .txn_end = parse_on_txn_end};
+                        .txn_end = parse_on_txn_end,
+                        .ichg_end = parse_on_ichg_end};
     x12_sink_tee(&pair, &sink);
     x12_walker *w;
     int rc = x12_walker_create(&sink, &w);
@@ -321,8 +335,8 @@ static int parse_walk(parse_ctx *p, ack_999 *ack, const char *path)
     x12_walker_free(w);
     if (rc == -CLAIMD_EX12_STOPPED)
         rc = p->err ? p->err : ack_999_error(ack);
-    bool x12_err = rc <= -CLAIMD_EBASE && rc > -CLAIMD_ETBL_BASE;
-    if (rc && !x12_err)
+    bool walk_err = rc <= -CLAIMD_EBASE && rc > -CLAIMD_ETBL_BASE;
+    if (rc && !walk_err)
         log_err(PARSE_MOD, "%s: %s", p->name, claimd_strerror(rc));
     else if (rc)
         log_err(PARSE_MOD, "%s: %s (at byte %" PRIu64 ")", p->name, claimd_strerror(rc), off);

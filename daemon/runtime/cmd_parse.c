@@ -86,7 +86,7 @@ static int parse_hold_put(parse_hold *h, const char *p, size_t n)
     if (!h->spilling) {
         if (!h->spill && !(h->spill = parse_spill_open()))
             return -errno;
-        if (fwrite(h->mem.p, 1, h->mem.len, h->spill) != h->mem.len)
+        if (h->mem.len && fwrite(h->mem.p, 1, h->mem.len, h->spill) != h->mem.len)
             return -EIO;
         cbuf_clear(&h->mem);
         h->spilling = true;

@@ -90,7 +90,7 @@ static void key_oppscap(const void *r, uint8_t *k)
 #define DESC(nm, kd, T, kl, gl, kf, ...)                                                           \
     {                                                                                              \
         .name = nm, .kind = kd, .rec_size = sizeof(T), .key_len = kl, .group_len = gl,             \
-        .period_off = offsetof(T, period), .key = kf,                                              \
+        .period_off = offsetof(T, period), .key = kf, .gkey_at0 = (kf != key_gpci),                \
         .ngfields = sizeof((uint8_t[]){__VA_ARGS__}), .gfield_len = {__VA_ARGS__},                 \
     }
 
@@ -281,8 +281,12 @@ bool tbl_idx_find(const tbl_idx *ix, const uint8_t *gkey, uint32_t *first, uint3
             uint32_t f = bk->first[s];
             if ((uint64_t)f + bk->count[s] > ix->nrecs)
                 return false; /* a damaged slot: never read past the records */
-            d->key(ix->recs + (size_t)f * ix->rec_size, k);
-            if (memcmp(k, gkey, ix->group_len) == 0) {
+            const uint8_t *rec = ix->recs + (size_t)f * ix->rec_size;
+            if (!d->gkey_at0) {
+                d->key(rec, k);
+                rec = k;
+            }
+            if (memcmp(rec, gkey, ix->group_len) == 0) {
                 *first = f;
                 *count = bk->count[s];
                 return true;

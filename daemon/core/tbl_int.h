@@ -24,7 +24,8 @@ typedef struct tbl_desc {
     uint32_t key_len;
     uint32_t group_len;
     uint32_t period_off;
-    uint8_t ngfields;                           /* string fields that make the group key */
+    uint8_t gkey_at0; /* the group key is the record's first group_len bytes: compare in place */
+    uint8_t ngfields; /* string fields that make the group key */
     uint8_t gfield_len[4];                      /* each field's width in the key */
     void (*key)(const void *rec, uint8_t *key); /* writes key_len bytes */
 } tbl_desc;

@@ -60,16 +60,19 @@ static int clm_parse_fixed(const char *s, size_t n, unsigned scale, int64_t limi
             frac++;
             continue;
         }
-        v = v * 10 + (c - '0');
-        if (v > limit)
+        if (v > (limit - (c - '0')) / 10)
             return -ERANGE;
+        v = v * 10 + (c - '0');
         if (seen_dot)
             frac++;
     }
     if (digits == 0)
         return -EINVAL;
-    for (; frac < scale; frac++)
+    for (; frac < scale; frac++) {
+        if (v > limit / 10)
+            return -ERANGE;
         v *= 10;
+    }
     v += round_up;
     if (v > limit)
         return -ERANGE;

@@ -475,7 +475,9 @@ static int x12_route(x12_walker *w, const x12_seg *s, uint32_t id)
         return L_2400;
     case X12_ID3('S', 'V', '1'):
     case X12_ID3('S', 'V', '2'):
-        if (x12_line_level(w) >= 0 || (lv = x12_claim_level(w)) < 0)
+        if ((lv = x12_claim_level(w)) < 0)
+            return w->stack[w->depth - 1].loop;
+        if (x12_line_level(w) >= 0 && !w->stack[2].counts[1] && !w->stack[2].counts[2])
             return w->stack[w->depth - 1].loop;
         /* A service line without its LX: say so, and read the line anyway
          * so that nothing the submitter sent is silently dropped. */

@@ -706,7 +706,8 @@ static int tally_emit(void *ctx, const tblsrc_rec *r)
     t->modifiers += r->kind == TBLSRC_HCPCS && r->u.hcpcs.is_modifier;
     const char *mod, *code = rec_code(r, &mod);
     for (int i = 0; i < 4 && t->want[i]; i++)
-        if (t->hit[i].kind == TBLSRC_UNKNOWN && strcmp(code, t->want[i]) == 0 && (!t->want_mod[i] || strcmp(mod, t->want_mod[i]) == 0))
+        if (t->hit[i].kind == TBLSRC_UNKNOWN && strcmp(code, t->want[i]) == 0 &&
+            (!t->want_mod[i] || strcmp(mod, t->want_mod[i]) == 0))
             t->hit[i] = *r;
     return 0;
 }

@@ -180,7 +180,7 @@ static char *mk(const char *body)
 
 Test(walk, valid_837p_fields)
 {
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(mk(PROVIDER SUBSCRIBER_CLAIM("2", "CLAIM-1")), &r), 0);
     cr_assert_eq(r.nclaims, 1);
     cr_assert_eq(r.verdicts[0], 'A', "errors: %d first code %d seg %s", r.nerrs,
@@ -228,7 +228,7 @@ Test(walk, valid_837p_fields)
 Test(walk, every_chunking_gives_the_same_claims)
 {
     const char *t = mk(PROVIDER SUBSCRIBER_CLAIM("2", "C1") SUBSCRIBER_CLAIM("3", "C2"));
-    rec whole, part;
+    static rec whole, part;
     cr_assert_eq(walk(t, strlen(t), 0, &whole), 0);
     cr_assert_eq(whole.nclaims, 2);
     for (size_t chunk = 1; chunk <= 130; chunk++) {
@@ -250,7 +250,7 @@ Test(walk, patient_loop_and_cob_loops)
         "SBR*S*01*******CI~OI***Y***Y~NM1*IL*1*DOE*JANE****MI*OTHER01~NM1*PR*2*OTHER*****PI*P2~"
         "SBR*T*01*******CI~OI***Y***Y~NM1*IL*1*DOE*JIM****MI*OTHER02~NM1*PR*2*THIRD*****PI*P3~"
         "LX*1~SV1*HC:99213*80*UN*1***1~DTP*472*D8*20250110~";
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(mk(body), &r), 0);
     cr_assert_eq(r.nclaims, 1);
     cr_assert_eq(r.verdicts[0], 'A', "code %d seg %s loop %s", r.nerrs ? r.errs[0].code : 0,
@@ -273,7 +273,7 @@ Test(walk, all_diagnoses_lower_case_qualifiers_and_dots)
                                 "HI*abk:E11.9*abf:I10*ABF:M545*ABF:Z0000*ABF:R51*ABF:R05*ABF:J069*"
                                 "ABF:K219*ABF:N390*ABF:R109*ABF:L089*ABF:B349~"
                                 "LX*1~SV1*hc:99212*10*UN*1***1~DTP*472*D8*20250110~";
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(mk(body), &r), 0);
     cr_assert_eq(r.verdicts[0], 'A');
     const clm_claim *c = &r.claims[0];
@@ -296,7 +296,7 @@ Test(walk, institutional_claim)
               "HI*ABK:E119:::::::Y~HI*ABF:I10:::::::N~NM1*71*1*DOC*A****XX*1558598797~"
               "LX*1~SV2*0450*HC:99284*200*UN*1~DTP*472*D8*20250101~"
               "LX*2~SV2*0300**100*UN*2~SE*26*0009~GE*1*9~IEA*1*000000101~";
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(t, &r), 0);
     cr_assert_eq(r.verdicts[0], 'A', "code %d seg %s pos %u", r.nerrs ? r.errs[0].code : 0,
                  r.nerrs ? r.errs[0].seg_id : "", r.nerrs ? r.errs[0].seg_pos : 0);
@@ -332,7 +332,7 @@ Test(envelope, se_count_mismatch)
 {
     char *t = strdup(mk(ONE));
     char *bad = replace(t, "SE*", "SE*9");
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(bad, &r), 0);
     cr_assert_eq(r.verdicts[0], 'R');
     cr_assert(has_err(&r, X12_ERR_TXN, X12_IK5_COUNT_MISMATCH, NULL));
@@ -343,7 +343,7 @@ Test(envelope, se_count_mismatch)
 Test(envelope, se_control_number_mismatch)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "*0001~GE", "*0002~GE"), &r), 0);
     cr_assert(has_err(&r, X12_ERR_TXN, X12_IK5_CTRL_MISMATCH, NULL));
     cr_assert_eq(r.verdicts[0], 'R');
@@ -359,7 +359,7 @@ Test(envelope, st02_repeated_in_group)
     const char *ge = strstr(one, "GE*");
     snprintf(body, sizeof body, "%.*s%.*s%.*sGE*2*7~IEA*1*000000101~", (int)(ge - one), one,
              (int)(ge - st), st, 0, "");
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(body, &r), 0);
     cr_assert_eq(r.ntxn, 2);
     cr_assert_eq(r.verdicts[0], 'A');
@@ -372,7 +372,7 @@ Test(envelope, st02_repeated_in_group)
 Test(envelope, ge_count_mismatch)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "GE*1*7", "GE*3*7"), &r), 0);
     cr_assert(has_gerr(&r, X12_AK9_COUNT_MISMATCH));
     cr_assert_eq(r.verdicts[0], 'A', "the transaction itself is sound");
@@ -383,7 +383,7 @@ Test(envelope, ge_count_mismatch)
 Test(envelope, ge_control_number_mismatch)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "GE*1*7", "GE*1*8"), &r), 0);
     cr_assert(has_gerr(&r, X12_AK9_CTRL_MISMATCH));
     free(t);
@@ -392,7 +392,7 @@ Test(envelope, ge_control_number_mismatch)
 Test(envelope, iea_count_mismatch)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "IEA*1", "IEA*2"), &r), 0);
     cr_assert(has_ierr(&r, 21));
     cr_assert_eq(r.iverdict[0], 'E');
@@ -403,7 +403,7 @@ Test(envelope, iea_count_mismatch)
 Test(envelope, iea_control_number_mismatch)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "IEA*1*000000101", "IEA*1*000000102"), &r), 0);
     cr_assert(has_ierr(&r, 1));
     free(t);
@@ -412,7 +412,7 @@ Test(envelope, iea_control_number_mismatch)
 Test(envelope, isa_field_width_rejects_interchange)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "*ZZ*SUBMITTER      *", "*ZZ*SUBMITTER  *"), &r), 0);
     cr_assert(has_ierr(&r, 6), "TA1 note 006: invalid sender id");
     cr_assert_eq(r.iverdict[0], 'R');
@@ -426,7 +426,7 @@ Test(envelope, missing_trailers)
     char *t = strdup(mk(ONE));
     char *se = strstr(t, "SE*");
     *se = 0; /* the file ends before SE, GE and IEA */
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(t, &r), 0);
     cr_assert(has_err(&r, X12_ERR_TXN, X12_IK5_TRAILER_MISSING, NULL));
     cr_assert(has_gerr(&r, X12_AK9_TRAILER_MISSING));
@@ -438,7 +438,7 @@ Test(envelope, missing_trailers)
 Test(envelope, functional_group_not_hc)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "GS*HC", "GS*HP"), &r), 0);
     cr_assert(has_gerr(&r, X12_AK9_NOT_SUPPORTED));
     cr_assert_eq(r.gverdict[0], 'R');
@@ -450,7 +450,7 @@ Test(envelope, version_4010_is_refused_not_misread)
 {
     char *t = strdup(mk(ONE));
     char *u = strdup(replace(t, "005010X222A1~ST", "004010X098A1~ST"));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(u, "ST*837*0001*005010X222A1", "ST*837*0001"), &r), 0);
     cr_assert(has_gerr(&r, X12_AK9_VERSION));
     cr_assert(has_err(&r, X12_ERR_TXN, X12_IK5_NOT_SUPPORTED, NULL));
@@ -463,7 +463,7 @@ Test(envelope, version_4010_is_refused_not_misread)
 Test(envelope, other_transaction_set)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "ST*837", "ST*835"), &r), 0);
     cr_assert(has_err(&r, X12_ERR_TXN, X12_IK5_NOT_SUPPORTED, NULL));
     cr_assert_eq(r.nclaims, 0);
@@ -474,7 +474,7 @@ Test(envelope, other_transaction_set)
 
 Test(loops, hl_numbering_and_parent)
 {
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(mk(PROVIDER SUBSCRIBER_CLAIM("3", "C1")), &r), 0);
     cr_assert(has_err(&r, X12_ERR_ELEM, X12_IK4_BAD_CODE, "HL"));
     char *t = strdup(mk(ONE));
@@ -487,7 +487,7 @@ Test(loops, hl_numbering_and_parent)
 Test(loops, lx_sequence)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "LX*2", "LX*3"), &r), 0);
     cr_assert(has_err(&r, X12_ERR_ELEM, X12_IK4_BAD_CODE, "LX"));
     free(t);
@@ -496,7 +496,7 @@ Test(loops, lx_sequence)
 Test(loops, required_segment_missing)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "N3*9 ELM ST~", ""), &r), 0);
     cr_assert(has_err(&r, X12_ERR_SEG, X12_IK3_REQ_MISSING, "N3"));
     cr_assert_str_eq(r.errs[0].loop_id, "2010AA");
@@ -507,7 +507,7 @@ Test(loops, segment_out_of_order)
 {
     char *t = strdup(mk(ONE));
     char *u = strdup(replace(t, "N3*9 ELM ST~", ""));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(u, "REF*EI*123456789~", "REF*EI*123456789~N3*9 ELM ST~"), &r), 0);
     cr_assert(has_err(&r, X12_ERR_SEG, X12_IK3_SEQUENCE, "N3"));
     free(t);
@@ -517,7 +517,7 @@ Test(loops, segment_out_of_order)
 Test(loops, loop_over_maximum)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "REF*EI*123456789~",
                                   "REF*EI*123456789~NM1*85*2*AGAIN*****XX*1558598797~N3*X~N4*Y*AL*"
                                   "35203~REF*EI*123456789~"),
@@ -530,7 +530,7 @@ Test(loops, loop_over_maximum)
 Test(loops, unrecognized_segment)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "N3*9 ELM ST", "Nd3*9 ELM ST"), &r), 0);
     cr_assert(has_err(&r, X12_ERR_SEG, X12_IK3_UNRECOGNIZED, "Nd3"));
     cr_assert_eq(r.verdicts[0], 'R');
@@ -540,7 +540,7 @@ Test(loops, unrecognized_segment)
 Test(loops, service_line_without_lx_is_read_and_reported)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "LX*2~", ""), &r), 0);
     cr_assert(has_err(&r, X12_ERR_SEG, X12_IK3_REQ_MISSING, "LX"));
     cr_assert_eq(r.claims[0].nlines, 2);
@@ -550,7 +550,7 @@ Test(loops, service_line_without_lx_is_read_and_reported)
 Test(elements, required_missing_too_long_bad_date_bad_number_bad_code)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "CLM*C1*150.50", "CLM**150.50"), &r), 0);
     cr_assert(has_err(&r, X12_ERR_ELEM, X12_IK4_REQ_MISSING, "CLM"));
     cr_assert_eq(
@@ -575,7 +575,7 @@ Test(elements, required_missing_too_long_bad_date_bad_number_bad_code)
 Test(elements, reversed_span_is_a_claim_issue_not_a_syntax_error)
 {
     char *t = strdup(mk(ONE));
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(replace(t, "RD8*20250215-20250216", "RD8*20250216-20250215"), &r), 0);
     cr_assert_eq(r.verdicts[0], 'A');
     cr_assert_eq(r.claims[0].nissues, 1);
@@ -602,7 +602,7 @@ Test(untidy, bom_whitespace_crlf_and_missing_last_terminator)
         }
     }
     k--; /* drop the last terminator */
-    rec r;
+    static rec r;
     cr_assert_eq(walk(u, k, 5, &r), 0);
     cr_assert_eq(r.nclaims, 1);
     cr_assert_eq(r.verdicts[0], 'A');
@@ -622,7 +622,7 @@ Test(untidy, newline_as_terminator_and_other_delimiters)
         else if (*p == ':')
             *p = '>';
     }
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(t, &r), 0);
     cr_assert_eq(r.nclaims, 1);
     cr_assert_eq(r.verdicts[0], 'A');
@@ -640,7 +640,7 @@ Test(untidy, several_interchanges_with_different_delimiters)
     size_t n = strlen(a) + strlen(b) + 2;
     char *both = malloc(n);
     snprintf(both, n, "%s\n%s", a, b);
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str(both, &r), 0);
     cr_assert_eq(r.nichg, 2);
     cr_assert_eq(r.nclaims, 2);
@@ -652,7 +652,7 @@ Test(untidy, several_interchanges_with_different_delimiters)
 
 Test(untidy, not_x12)
 {
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str("", &r), -CLAIMD_EX12_NOT_X12);
     cr_assert_eq(walk_str("hello, world\n", &r), -CLAIMD_EX12_NOT_X12);
     cr_assert_eq(walk_str("GS*HC*A*B~ST*837*0001~", &r), -CLAIMD_EX12_NOT_X12);
@@ -668,7 +668,7 @@ Test(untidy, not_x12)
 
 Test(untidy, unusable_isa_delimiters)
 {
-    rec r;
+    static rec r;
     cr_assert_eq(walk_str("ISAA00A          A00A", &r), -CLAIMD_EX12_BAD_ISA);
 }
 

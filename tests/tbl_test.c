@@ -321,8 +321,8 @@ Test(tbl, damaged_index_is_refused)
     cr_assert_neq(p, MAP_FAILED);
     int hit = 0;
     for (off_t i = 0; i + 8 <= len; i += 16) /* index values start 16-aligned */
-        if (memcmp(p + i, "CLBDIDX1", 8) == 0) {
-            p[i + 128 + 48 + 3] ^= 0x5a; /* in the first bucket */
+        if (memcmp(p + i, "CLBDIDX", 7) == 0) {
+            p[i + 128 + 48 + 3] ^= 0x5a; /* in the first slots */
             hit++;
         }
     munmap(p, (size_t)len);

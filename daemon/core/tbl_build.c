@@ -156,6 +156,8 @@ static int stage_add(tbl_build *b, tbl_table t, const void *rec)
     memcpy(r, rec, tbl_descs[t].rec_size);
     canon_rec(t, r);
     tbl_record_key(t, r, e);
+    if (e[0] == 0)
+        return -EINVAL; /* no code: an empty slot of the index is all zero */
     uint32_t seq = b->seq++;
     memcpy(e + s->seq_off, &seq, 4);
     s->n++;
@@ -236,11 +238,18 @@ static void stage_sort(stage *s)
 
 /* ---- the hash index ---------------------------------------------------- */
 
+typedef struct grp {
+    uint64_t home;
+    uint64_t pos;   /* first slot */
+    uint32_t first; /* first staged entry */
+    uint32_t count;
+} grp;
+
 typedef struct idx_plan {
-    uint64_t ngroups, nbuckets, filter_bits;
+    uint64_t ngroups, nslots, ntotal, filter_bits;
     uint32_t max_probe;
-    tbl_bucket *buckets; /* heap, placed */
-    uint64_t data_len, recs_rel, filter_rel;
+    grp *groups; /* heap, in home order after placement */
+    uint64_t data_len, filter_rel;
 } idx_plan;
 
 static uint64_t pow2_at_least(uint64_t x)
@@ -251,50 +260,32 @@ static uint64_t pow2_at_least(uint64_t x)
     return p;
 }
 
-static int place_groups(const stage *s, const tbl_desc *d, idx_plan *pl)
+static int grp_cmp(const void *a, const void *b)
 {
-    for (;;) {
-        uint64_t mask = pl->nbuckets - 1;
-        pl->max_probe = 0;
-        memset(pl->buckets, 0, pl->nbuckets * sizeof(tbl_bucket));
-        bool again = false;
-        for (size_t i = 0; i < s->n && !again;) {
-            const uint8_t *e = s->buf + i * s->esize;
-            size_t j = i + 1;
-            while (j < s->n && memcmp(e, s->buf + j * s->esize, d->group_len) == 0)
-                j++;
-            if (j - i > UINT16_MAX || i > UINT32_MAX)
-                return -CLAIMD_ETBL_INDEX_FULL;
-            uint64_t h = XXH3_64bits(e, d->group_len);
-            uint16_t fp = (uint16_t)(h >> 48) ? (uint16_t)(h >> 48) : 1;
-            uint64_t b = h & mask;
-            for (uint32_t dist = 0;; dist++, b = (b + 1) & mask) {
-                tbl_bucket *bk = &pl->buckets[b];
-                if (bk->fp[TBL_IDX_SLOTS - 1] != 0)
-                    continue; /* full: try the next bucket */
-                int slot = 0;
-                while (bk->fp[slot])
-                    slot++;
-                bk->fp[slot] = fp;
-                bk->first[slot] = (uint32_t)i;
-                bk->count[slot] = (uint16_t)(j - i);
-                if (dist > pl->max_probe)
-                    pl->max_probe = dist;
-                break;
-            }
-            /* keep probes short: a long chain means a bigger table */
-            if (pl->max_probe > 16)
-                again = true;
-            i = j;
-        }
-        if (!again)
-            return 0;
-        tbl_bucket *nb = realloc(pl->buckets, pl->nbuckets * 2 * sizeof(tbl_bucket));
-        if (!nb)
-            return -ENOMEM;
-        pl->buckets = nb;
-        pl->nbuckets *= 2;
+    const grp *x = a, *y = b;
+    if (x->home != y->home)
+        return x->home < y->home ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Places groups in home order, each at max(home, end of the previous run):
+ * the slots between a group's home and its start are then all occupied, which
+ * is what lets a lookup stop at the first empty slot. */
+static void place_groups(idx_plan *pl)
+{
+    uint64_t mask = pl->nslots - 1, cursor = 0;
+    for (uint64_t g = 0; g < pl->ngroups; g++)
+        pl->groups[g].home = pl->groups[g].home & mask;
+    qsort(pl->groups, pl->ngroups, sizeof *pl->groups, grp_cmp);
+    pl->max_probe = 0;
+    for (uint64_t g = 0; g < pl->ngroups; g++) {
+        grp *x = &pl->groups[g];
+        x->pos = x->home > cursor ? x->home : cursor;
+        if (x->pos - x->home > pl->max_probe)
+            pl->max_probe = (uint32_t)(x->pos - x->home);
+        cursor = x->pos + x->count;
     }
+    pl->ntotal = cursor > pl->nslots ? cursor : pl->nslots;
 }
 
 static int plan_index(const stage *s, tbl_table t, idx_plan *pl)
@@ -309,22 +300,42 @@ static int plan_index(const stage *s, tbl_table t, idx_plan *pl)
         if (t == TBL_NCCI && (i == 0 || memcmp(e, e - s->esize, 6) != 0))
             ncol1++;
     }
-    /* 8 slots a bucket, at most 75 % full */
-    pl->nbuckets = pow2_at_least((pl->ngroups * 4 + 23) / 24);
-    pl->buckets = malloc(pl->nbuckets * sizeof(tbl_bucket));
-    if (!pl->buckets)
+    if (s->n > UINT32_MAX)
+        return -CLAIMD_ETBL_INDEX_FULL;
+    pl->groups = malloc((pl->ngroups ? pl->ngroups : 1) * sizeof *pl->groups);
+    if (!pl->groups)
         return -ENOMEM;
-    int rc = place_groups(s, d, pl);
-    if (rc < 0)
-        return rc;
+    uint64_t g = 0;
+    for (size_t i = 0; i < s->n;) {
+        const uint8_t *e = s->buf + i * s->esize;
+        size_t j = i + 1;
+        while (j < s->n && memcmp(e, s->buf + j * s->esize, d->group_len) == 0)
+            j++;
+        if (j - i >= UINT16_MAX)
+            return -CLAIMD_ETBL_INDEX_FULL;
+        pl->groups[g++] = (grp){
+            .home = XXH3_64bits(e, d->group_len), .first = (uint32_t)i, .count = (uint32_t)(j - i)};
+        i = j;
+    }
+    /* at most 75 % of the slots used; more slots while probes run long */
+    pl->nslots = pow2_at_least((s->n * 4 + 2) / 3 + 1);
+    for (;;) {
+        place_groups(pl);
+        if (pl->max_probe <= 256 || pl->nslots >= (1ull << 34))
+            break;
+        pl->nslots *= 2;
+        /* homes were masked: recompute them from the keys */
+        for (uint64_t k = 0; k < pl->ngroups; k++)
+            pl->groups[k].home =
+                XXH3_64bits(s->buf + (size_t)pl->groups[k].first * s->esize, d->group_len);
+    }
     if (t == TBL_NCCI) {
-        /* about 16 bits per code and two bit positions: ~1.4 % false passes */
+        /* about 32 bits per column-1 code and two bit positions */
         pl->filter_bits = pow2_at_least(ncol1 * 32);
         if (pl->filter_bits < TBL_FILTER_MIN)
             pl->filter_bits = TBL_FILTER_MIN;
     }
-    pl->recs_rel = pl->nbuckets * sizeof(tbl_bucket);
-    pl->filter_rel = ALIGN(pl->recs_rel + s->n * d->rec_size, TBL_IDX_ALIGN);
+    pl->filter_rel = ALIGN(pl->ntotal * d->rec_size, TBL_IDX_ALIGN);
     pl->data_len = pl->filter_rel + 2 * pl->filter_bits / 8;
     return 0;
 }
@@ -354,18 +365,22 @@ static void write_index(uint8_t *p, size_t len, const stage *s, tbl_table t, con
     h.group_len = d->group_len;
     h.max_probe = pl->max_probe;
     h.filter_k = pl->filter_bits ? 2 : 0;
-    h.nbuckets = pl->nbuckets;
+    h.nslots = pl->nslots;
+    h.ntotal = pl->ntotal;
     h.nrecs = s->n;
     h.ngroups = pl->ngroups;
     h.size = len;
-    h.buckets_off = data_off;
-    h.recs_off = data_off + pl->recs_rel;
+    h.slots_off = data_off;
     h.filter_off = pl->filter_bits ? data_off + pl->filter_rel : 0;
     h.filter_bits = pl->filter_bits;
     h.data_len = pl->data_len;
-    memcpy(p + h.buckets_off, pl->buckets, pl->nbuckets * sizeof(tbl_bucket));
-    for (size_t i = 0; i < s->n; i++)
-        memcpy(p + h.recs_off + i * d->rec_size, s->buf + i * s->esize + s->rec_off, d->rec_size);
+    uint8_t *slots = p + h.slots_off;
+    for (uint64_t g = 0; g < pl->ngroups; g++) {
+        const grp *x = &pl->groups[g];
+        for (uint32_t i = 0; i < x->count; i++)
+            memcpy(slots + (x->pos + i) * d->rec_size,
+                   s->buf + (size_t)(x->first + i) * s->esize + s->rec_off, d->rec_size);
+    }
     if (pl->filter_bits) {
         uint64_t *f1 = (uint64_t *)(p + h.filter_off);
         uint64_t *f2 = f1 + pl->filter_bits / 64;
@@ -375,7 +390,7 @@ static void write_index(uint8_t *p, size_t len, const stage *s, tbl_table t, con
             filter_set(f2, pl->filter_bits, r->col2);
         }
     }
-    h.checksum = XXH3_64bits(p + h.buckets_off, h.data_len);
+    h.checksum = XXH3_64bits(p + h.slots_off, h.data_len);
     h.hdr_check = XXH3_64bits(&h, sizeof h);
     memcpy(p, &h, sizeof h);
 }
@@ -428,7 +443,7 @@ static int write_table(MDB_env *env, tbl_table t, stage *s, tbl_table_stats *ts)
 abort:
     mdb_txn_abort(txn);
 out:
-    free(pl.buckets);
+    free(pl.groups);
     return rc;
 }
 
@@ -483,9 +498,9 @@ static size_t estimate_map(const tbl_build *b)
     for (int t = 0; t < TBL_TABLE_COUNT; t++) {
         const stage *s = &b->st[t];
         size_t row = s->klen + tbl_descs[t].rec_size + 16;
-        /* B-tree: pages as little as half full; index: buckets at >= 25 %
-         * load plus the records and the filter */
-        size_t idx = 3 * (s->n / 6 + 1) * sizeof(tbl_bucket) * 4 + s->n * tbl_descs[t].rec_size;
+        /* B-tree: pages as little as half full; index: slots at >= 37 %
+         * load (or doubled for long probes) plus the filter */
+        size_t idx = (6 * s->n + 1024) * tbl_descs[t].rec_size;
         total += 2 * s->n * row + idx + (64u << 10) + (s->n / 2 + 4096) * 4 + 16384;
     }
     return ALIGN(total + total / 4, 1u << 20);
@@ -527,7 +542,7 @@ static int write_env(tbl_build *b, const char *tmp, const char *dir,
     if (rc == 0)
         rc = tbl_mdb_err(mdb_env_set_mapsize(env, estimate_map(b)));
     /* WRITEMAP: a reserved value's address is its final place in the map,
-     * which the index layout needs to put its buckets on 64-byte lines. */
+     * which the index layout needs to start its slots on a 64-byte line. */
     if (rc == 0)
         rc = tbl_mdb_err(mdb_env_open(env, tmp, MDB_WRITEMAP | MDB_NOSYNC, 0644));
     for (int t = 0; rc == 0 && t < TBL_TABLE_COUNT; t++)

@@ -222,78 +222,76 @@ int tbl_idx_attach(const void *p, size_t len, tbl_table t, tbl_idx *ix)
     if (XXH3_64bits(&c, sizeof c) != h->hdr_check)
         return -CLAIMD_ETBL_BAD_INDEX;
     const tbl_desc *d = &tbl_descs[t];
-    uint64_t nb = h->nbuckets;
+    uint64_t ns = h->nslots;
     if (h->table != (uint32_t)t || h->rec_size != d->rec_size || h->group_len != d->group_len ||
-        h->size != len || nb == 0 || (nb & (nb - 1)) != 0 || h->max_probe >= nb + 1)
+        h->size != len || ns == 0 || (ns & (ns - 1)) != 0 || h->ntotal < ns ||
+        h->max_probe >= h->ntotal || h->nrecs > h->ntotal)
         return -CLAIMD_ETBL_BAD_INDEX;
-    /* every section inside the value, buckets and records 8-aligned in the map */
-    if (h->buckets_off + nb * sizeof(tbl_bucket) > len || h->recs_off > len ||
-        h->nrecs > (len - h->recs_off) / h->rec_size || h->buckets_off + h->data_len > len ||
-        (((uintptr_t)p + h->buckets_off) & 7) != 0 || (((uintptr_t)p + h->recs_off) & 7) != 0)
+    /* every section inside the value, the slots 8-aligned in the map */
+    if (h->slots_off > len || h->ntotal > (len - h->slots_off) / h->rec_size ||
+        h->slots_off + h->data_len > len || (((uintptr_t)p + h->slots_off) & 7) != 0)
         return -CLAIMD_ETBL_BAD_INDEX;
     if (h->filter_bits &&
         ((h->filter_bits & (h->filter_bits - 1)) != 0 || h->filter_bits % 64 != 0 ||
-         h->filter_off + 2 * (h->filter_bits / 8) > len))
+         h->filter_off + 2 * (h->filter_bits / 8) > len || (h->filter_off & 7) != 0))
         return -CLAIMD_ETBL_BAD_INDEX;
     memset(ix, 0, sizeof *ix);
     ix->hdr = h;
-    ix->buckets = (const tbl_bucket *)((const uint8_t *)p + h->buckets_off);
-    ix->recs = (const uint8_t *)p + h->recs_off;
+    ix->recs = (const uint8_t *)p + h->slots_off;
     ix->filter = h->filter_bits ? (const uint64_t *)((const uint8_t *)p + h->filter_off) : NULL;
     ix->filter_mask = h->filter_bits ? h->filter_bits - 1 : 0;
     ix->filter_k = h->filter_k;
-    ix->mask = nb - 1;
+    ix->mask = ns - 1;
     ix->max_probe = h->max_probe;
     ix->rec_size = h->rec_size;
     ix->group_len = h->group_len;
-    ix->nrecs = h->nrecs;
+    ix->nslots = ns;
+    ix->ntotal = h->ntotal;
     return 0;
 }
 
 int tbl_idx_check(const tbl_idx *ix)
 {
     const uint8_t *base = (const uint8_t *)ix->hdr;
-    if (XXH3_64bits(base + ix->hdr->buckets_off, ix->hdr->data_len) != ix->hdr->checksum)
+    if (XXH3_64bits(base + ix->hdr->slots_off, ix->hdr->data_len) != ix->hdr->checksum)
         return -CLAIMD_ETBL_BAD_INDEX;
     return 0;
 }
 
-static inline uint16_t idx_fp(uint64_t h)
+static inline bool slot_key_eq(const tbl_desc *d, const uint8_t *rec, const uint8_t *gkey,
+                               uint32_t len)
 {
-    uint16_t fp = (uint16_t)(h >> 48);
-    return fp ? fp : 1;
+    if (d->gkey_at0)
+        return memcmp(rec, gkey, len) == 0;
+    uint8_t k[TBL_KEY_MAX];
+    d->key(rec, k);
+    return memcmp(k, gkey, len) == 0;
 }
 
 bool tbl_idx_find(const tbl_idx *ix, const uint8_t *gkey, uint32_t *first, uint32_t *count)
 {
-    uint64_t h = XXH3_64bits(gkey, ix->group_len);
-    uint16_t fp = idx_fp(h);
-    uint64_t b = h & ix->mask;
+    uint64_t s = XXH3_64bits(gkey, ix->group_len) & ix->mask;
     const tbl_desc *d = &tbl_descs[ix->hdr->table];
-    uint8_t k[TBL_KEY_MAX];
-    /* Bounded: no group sits more than max_probe buckets past its home, and a
-     * bucket with a free slot ends every chain through it. */
-    for (uint32_t i = 0; i <= ix->max_probe; i++, b = (b + 1) & ix->mask) {
-        const tbl_bucket *bk = &ix->buckets[b];
-        for (int s = 0; s < TBL_IDX_SLOTS; s++) {
-            if (bk->fp[s] != fp)
-                continue;
-            uint32_t f = bk->first[s];
-            if ((uint64_t)f + bk->count[s] > ix->nrecs)
-                return false; /* a damaged slot: never read past the records */
-            const uint8_t *rec = ix->recs + (size_t)f * ix->rec_size;
-            if (!d->gkey_at0) {
-                d->key(rec, k);
-                rec = k;
-            }
-            if (memcmp(rec, gkey, ix->group_len) == 0) {
-                *first = f;
-                *count = bk->count[s];
-                return true;
-            }
-        }
-        if (bk->fp[TBL_IDX_SLOTS - 1] == 0)
+    /* Bounded: no group starts more than max_probe slots past its home (the
+     * builder places groups in home order, so the slots between a group's
+     * home and its start are all occupied: an empty slot ends the search).
+     * Runs never wrap: the array has a tail past nslots. */
+    for (uint32_t i = 0; i <= ix->max_probe && s < ix->ntotal; i++, s++) {
+        const uint8_t *r = ix->recs + s * ix->rec_size;
+        if (r[0] == 0)
             return false;
+        if (!slot_key_eq(d, r, gkey, ix->group_len))
+            continue;
+        uint32_t n = 1;
+        while (s + n < ix->ntotal && n < UINT16_MAX) {
+            const uint8_t *q = r + (size_t)n * ix->rec_size;
+            if (q[0] == 0 || !slot_key_eq(d, q, gkey, ix->group_len))
+                break;
+            n++;
+        }
+        *first = (uint32_t)s;
+        *count = n;
+        return true;
     }
     return false;
 }

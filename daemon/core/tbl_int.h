@@ -72,43 +72,35 @@ int tbl_group_key(const tbl_desc *d, const char *const *fields, size_t n, uint8_
 
 /* ---- the in-map hash index -------------------------------------------- */
 
-#define TBL_IDX_MAGIC  0x3158444944424c43ull /* "CLBDIDX1" little-endian */
-#define TBL_IDX_SLOTS  8
+#define TBL_IDX_MAGIC  0x3258444944424c43ull /* "CLBDIDX2" little-endian */
 #define TBL_IDX_ALIGN  64
 #define TBL_IDX_HDR    128
 #define TBL_IDX_SLACK  (TBL_IDX_ALIGN - 16) /* a large LMDB value starts 16-aligned */
 #define TBL_FILTER_MIN 4096                 /* bits */
 
-/* A bucket is one cache line: 8 slots of (16-bit fingerprint, first record,
- * row count). fp 0 marks an empty slot. */
-typedef struct tbl_bucket {
-    uint16_t fp[TBL_IDX_SLOTS];
-    uint32_t first[TBL_IDX_SLOTS];
-    uint16_t count[TBL_IDX_SLOTS];
-} tbl_bucket;
-_Static_assert(sizeof(tbl_bucket) == 64, "a bucket is one cache line");
-
-/* The value's first TBL_IDX_HDR bytes. Offsets are from the value's start;
- * data_off is where the builder put the first 64-byte boundary (it saw the
- * value's final address: the build env is MDB_WRITEMAP). */
+/* The index is open addressing over the records themselves: a slot is one
+ * record (rec_size bytes), so a probe that hits costs one cache miss (two
+ * when a record straddles a line). A group (every period of one key) is a run
+ * of consecutive slots, sorted by period, starting at or after its home slot
+ * (hash & mask). An empty slot is all zero; a key never starts with NUL. */
 typedef struct tbl_idx_hdr {
     uint64_t magic;
     uint32_t layout;    /* TBL_LAYOUT_VERSION */
     uint32_t table;     /* tbl_table */
-    uint32_t rec_size;  /* sizeof the record struct */
+    uint32_t rec_size;  /* sizeof the record struct = slot size */
     uint32_t group_len; /* hash key bytes */
-    uint32_t max_probe; /* most buckets any group is past its home bucket */
+    uint32_t max_probe; /* most slots any group starts past its home slot */
     uint32_t filter_k;  /* hash bits per code in the NCCI filters, 0 when none */
-    uint64_t nbuckets;  /* a power of two */
-    uint64_t nrecs;
+    uint64_t nslots;    /* a power of two */
+    uint64_t nrecs;     /* occupied slots */
     uint64_t ngroups;
     uint64_t size;        /* the whole value's length */
-    uint64_t buckets_off; /* 64-aligned in the map */
-    uint64_t recs_off;    /* 64-aligned */
+    uint64_t slots_off;   /* 64-aligned in the map */
+    uint64_t ntotal;      /* slots in the array: nslots + a tail, so runs never wrap */
     uint64_t filter_off;  /* two bitsets (column 1, column 2) of filter_bits each */
     uint64_t filter_bits; /* a power of two, or 0 */
-    uint64_t data_len;    /* bytes from buckets_off covered by checksum */
-    uint64_t checksum;    /* XXH3-64 of [buckets_off, buckets_off + data_len) */
+    uint64_t data_len;    /* bytes from slots_off covered by checksum */
+    uint64_t checksum;    /* XXH3-64 of [slots_off, slots_off + data_len) */
     uint64_t hdr_check;   /* XXH3-64 of this header with hdr_check zero */
     uint8_t pad[TBL_IDX_HDR - 120];
 } tbl_idx_hdr;
@@ -117,8 +109,7 @@ _Static_assert(sizeof(tbl_idx_hdr) == TBL_IDX_HDR, "index header size");
 /* A table's index as a reader sees it: pointers into the map. */
 typedef struct tbl_idx {
     const tbl_idx_hdr *hdr;
-    const tbl_bucket *buckets;
-    const uint8_t *recs;
+    const uint8_t *recs;    /* the slots */
     const uint64_t *filter; /* NULL, or 2 * filter_bits / 64 words */
     uint64_t mask;
     uint32_t max_probe;
@@ -126,7 +117,8 @@ typedef struct tbl_idx {
     uint32_t group_len;
     uint32_t filter_k;
     uint64_t filter_mask;
-    uint64_t nrecs;
+    uint64_t nslots;
+    uint64_t ntotal;
 } tbl_idx;
 
 /* Checks a header found at p (len bytes) and fills ix. Cheap: touches the
@@ -136,7 +128,8 @@ int tbl_idx_attach(const void *p, size_t len, tbl_table t, tbl_idx *ix);
 /* Full checksum of an attached index. Returns 0 or -CLAIMD_ETBL_BAD_INDEX. */
 int tbl_idx_check(const tbl_idx *ix);
 
-/* Finds the group of gkey: *first and *count. Returns false when absent. */
+/* Finds the group of gkey: its first slot and row count. Returns false when
+ * absent. */
 bool tbl_idx_find(const tbl_idx *ix, const uint8_t *gkey, uint32_t *first, uint32_t *count);
 
 /* The filter's bit positions for a code (6 bytes, NUL-padded). */

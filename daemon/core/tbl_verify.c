@@ -4,6 +4,7 @@
 #include "tbl_int.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
@@ -19,35 +20,34 @@ __attribute__((format(printf, 3, 4))) static int fail(char *msg, size_t len, con
     return -CLAIMD_ETBL_VERIFY;
 }
 
-/* Every slot holds a group that hashes to a bucket at most max_probe before
- * it, starts where the previous group of the sorted records ended, and the
- * groups together cover every record exactly once. */
+/* Every run of occupied slots is found by a probe for its key at its first
+ * slot, and the runs hold nrecs records in all; with every B-tree row found
+ * in its run (check_row) and equal counts, the two hold the same rows. */
 static int check_slots(const tbl_idx *ix, const tbl_desc *d, char *msg, size_t len)
 {
-    uint64_t covered = 0;
-    uint8_t k[TBL_KEY_MAX];
-    for (uint64_t b = 0; b <= ix->mask; b++) {
-        const tbl_bucket *bk = &ix->buckets[b];
-        for (int s = 0; s < TBL_IDX_SLOTS; s++) {
-            if (!bk->fp[s])
-                continue;
-            uint32_t f = bk->first[s], n = bk->count[s];
-            if (n == 0 || (uint64_t)f + n > ix->nrecs)
-                return fail(msg, len, "%s: index slot %llu/%d out of range", d->name,
-                            (unsigned long long)b, s);
-            d->key(ix->recs + (size_t)f * ix->rec_size, k);
-            uint64_t h = XXH3_64bits(k, d->group_len);
-            uint64_t dist = (b - (h & ix->mask)) & ix->mask;
-            uint16_t fp = (uint16_t)(h >> 48) ? (uint16_t)(h >> 48) : 1;
-            if (dist > ix->max_probe || fp != bk->fp[s])
-                return fail(msg, len, "%s: index slot %llu/%d holds a group hashed elsewhere",
-                            d->name, (unsigned long long)b, s);
-            covered += n;
+    uint64_t occupied = 0;
+    uint8_t k[TBL_KEY_MAX], prev[TBL_KEY_MAX];
+    bool have_prev = false;
+    for (uint64_t s = 0; s < ix->ntotal; s++) {
+        const uint8_t *r = ix->recs + s * ix->rec_size;
+        if (r[0] == 0) {
+            have_prev = false;
+            continue;
         }
+        occupied++;
+        d->key(r, k);
+        if (have_prev && memcmp(prev, k, d->group_len) == 0)
+            continue; /* inside a run */
+        uint32_t first, n;
+        if (!tbl_idx_find(ix, k, &first, &n) || first != s)
+            return fail(msg, len, "%s: index slot %llu is not found by its key", d->name,
+                        (unsigned long long)s);
+        memcpy(prev, k, d->group_len);
+        have_prev = true;
     }
-    if (covered != ix->nrecs)
-        return fail(msg, len, "%s: index groups cover %llu of %llu records", d->name,
-                    (unsigned long long)covered, (unsigned long long)ix->nrecs);
+    if (occupied != ix->hdr->nrecs)
+        return fail(msg, len, "%s: %llu occupied slots, header says %llu", d->name,
+                    (unsigned long long)occupied, (unsigned long long)ix->hdr->nrecs);
     return 0;
 }
 
@@ -55,6 +55,7 @@ typedef struct walk {
     const tbl_desc *d;
     const tbl_idx *ix;
     uint64_t i;
+    uint32_t in_group; /* rank of the row among its group's rows */
     uint8_t prev[TBL_KEY_MAX];
 } walk;
 
@@ -71,12 +72,14 @@ static int check_row(walk *w, const MDB_val *key, const MDB_val *val, char *msg,
                     (unsigned long long)w->i);
     if (w->i > 0 && memcmp(w->prev, k, kl) >= 0)
         return fail(msg, len, "%s: row %llu out of order", d->name, (unsigned long long)w->i);
+    w->in_group = (w->i > 0 && memcmp(w->prev, k, d->group_len) == 0) ? w->in_group + 1 : 0;
     memcpy(w->prev, k, kl);
     uint32_t first, n;
-    if (!tbl_idx_find(w->ix, k, &first, &n) || w->i < first || w->i >= (uint64_t)first + n)
+    if (!tbl_idx_find(w->ix, k, &first, &n) || w->in_group >= n)
         return fail(msg, len, "%s: row %llu not found through the hash index", d->name,
                     (unsigned long long)w->i);
-    if (w->i >= w->ix->nrecs || memcmp(w->ix->recs + w->i * w->ix->rec_size, rec, d->rec_size) != 0)
+    if (memcmp(w->ix->recs + (size_t)(first + w->in_group) * w->ix->rec_size, rec, d->rec_size) !=
+        0)
         return fail(msg, len, "%s: row %llu differs from its index record", d->name,
                     (unsigned long long)w->i);
     w->i++;
@@ -108,9 +111,9 @@ static int verify_table(tbl_version *v, tbl_reader *rd, tbl_table t, char *msg, 
         return rc;
     if (mrc != MDB_NOTFOUND)
         return tbl_mdb_err(mrc);
-    if (w.i != ix->nrecs || w.i != v->info.tables[t].rows)
+    if (w.i != ix->hdr->nrecs || w.i != v->info.tables[t].rows)
         return fail(msg, len, "%s: %llu B-tree rows, %llu index records, %llu in meta", d->name,
-                    (unsigned long long)w.i, (unsigned long long)ix->nrecs,
+                    (unsigned long long)w.i, (unsigned long long)ix->hdr->nrecs,
                     (unsigned long long)v->info.tables[t].rows);
     return 0;
 }

@@ -97,7 +97,9 @@ int tbl_build_create(const char *name, tbl_build **out);
 
 /* Stages one record; rec is copied (normalised) and not kept.
  * Returns 0, or -CLAIMD_ETBL_NO_TABLE (a kind with no table), -EINVAL
- * (a period with from > to), -ENOMEM. */
+ * (a record whose key starts with NUL: no code), -ENOMEM. Periods with to <
+ * from are kept (in force on no date, e.g. an NCCI edit deleted the day it
+ * took effect). */
 int tbl_build_add(tbl_build *b, const tblsrc_rec *rec);
 
 /* A tblsrc_emit_fn: ctx is the tbl_build. */

@@ -262,8 +262,17 @@ tblsrc_kind tblsrc_detect(const char *buf, size_t len);
  *   -CLAIMD_ETBL_WRONG_KIND  the content is another kind of file (err says which)
  *   -CLAIMD_ETBL_BAD_ROW     a row does not parse (err has line, column, why)
  *   -CLAIMD_ETBL_EMPTY       no records at all
+ *   -CLAIMD_ETBL_NO_HEADER   a CSV/TSV layout's header row (or a column it
+ *                            must have) is missing (err says which)
+ *   -CLAIMD_ETBL_NO_PERIOD   the period can come only from the file name
+ *                            (ICD-10-CM fiscal year, MUE quarter) or banner
+ *                            (PPRRVU, GPCI year) and none names it, and no
+ *                            explicit period was given
+ *   -EINVAL                  no opts or emit, an unknown kind, or an explicit
+ *                            period that is not two real days from <= to
  *   whatever emit returned, when it stopped the import.
- * err and stats may be NULL. */
+ * err and stats may be NULL; stats is written only on success, err only on
+ * failure. Layouts, periods and tolerances: docs/tables-sources.md. */
 int tblsrc_import(const char *buf, size_t len, const tblsrc_opts *opts, tblsrc_emit_fn emit,
                   void *ctx, tblsrc_stats *stats, tblsrc_err *err);
 

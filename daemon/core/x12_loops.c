@@ -622,8 +622,9 @@ static int x12_clm_fields(x12_walker *w, const x12_seg *s)
         clm_parse_cents(x12_seg_elem(s, 2), x12_seg_elem_len(s, 2), &c->charge) != 0)
         x12_claim_issue(w, s, CLM_ISSUE_BAD_AMOUNT, 2);
     if (x12_seg_elem_len(s, 5)) {
-        x12_slice pos = x12_comp(w, s, 5, 1), qual = x12_comp(w, s, 5, 2),
-                  freq = x12_comp(w, s, 5, 3);
+        x12_slice cm[3];
+        x12_comps(w, s, 5, cm, 3);
+        x12_slice pos = cm[0], qual = cm[1], freq = cm[2];
         if (!pos.n)
             x12_elem_err(w, s, 5, 1, 1331, X12_IK4_REQ_MISSING, pos);
         if (!qual.n)
@@ -713,7 +714,9 @@ static void x12_hi_fields(x12_walker *w, const x12_seg *s)
     for (uint32_t j = 1; j < s->nelem && j <= 12; j++) {
         if (!x12_seg_elem_len(s, j))
             continue;
-        x12_slice q = x12_comp(w, s, j, 1), code = x12_comp(w, s, j, 2);
+        x12_slice cm[9];
+        x12_comps(w, s, j, cm, 9);
+        x12_slice q = cm[0], code = cm[1];
         int is_dx = x12_hi_is_dx(q);
         if (!is_dx && !x12_hi_other(q)) {
             x12_elem_err(w, s, (uint8_t)j, 1, 1270, X12_IK4_BAD_CODE, q);
@@ -735,7 +738,7 @@ static void x12_hi_fields(x12_walker *w, const x12_seg *s)
         x12_upper(d->code);
         x12_slice_copy(d->qual, sizeof d->qual, q);
         x12_upper(d->qual);
-        x12_slice poa = x12_comp(w, s, j, 9);
+        x12_slice poa = cm[8];
         d->poa = poa.n ? poa.p[0] : 0;
         d->seg_index = w->seg_pos;
     }
@@ -766,7 +769,9 @@ static clm_line *x12_cur_line(x12_walker *w)
 /* The procedure composite: qualifier, code, up to four modifiers. */
 static void x12_proc_fields(x12_walker *w, const x12_seg *s, uint32_t el, clm_line *l)
 {
-    x12_slice q = x12_comp(w, s, el, 1), code = x12_comp(w, s, el, 2);
+    x12_slice cm[6];
+    x12_comps(w, s, el, cm, 6);
+    x12_slice q = cm[0], code = cm[1];
     if (!q.n)
         x12_elem_err(w, s, (uint8_t)el, 1, 235, X12_IK4_REQ_MISSING, q);
     if (!code.n)
@@ -776,7 +781,7 @@ static void x12_proc_fields(x12_walker *w, const x12_seg *s, uint32_t el, clm_li
     x12_field(w, s, (uint8_t)el, l->code, sizeof l->code, code);
     x12_upper(l->code);
     for (uint32_t m = 3; m <= 6; m++) {
-        x12_slice mod = x12_comp(w, s, el, m);
+        x12_slice mod = cm[m - 1];
         if (!mod.n)
             continue;
         x12_field(w, s, (uint8_t)el, l->mods[l->nmods], sizeof l->mods[0], mod);
@@ -810,8 +815,10 @@ static void x12_sv1_fields(x12_walker *w, const x12_seg *s)
     x12_proc_fields(w, s, 1, l);
     x12_amount_units(w, s, l, 2, 4);
     x12_copy(l->pos, sizeof l->pos, s, 5);
+    x12_slice ptr[4];
+    x12_comps(w, s, 7, ptr, 4);
     for (uint32_t k = 1; k <= 4; k++) {
-        x12_slice p = x12_comp(w, s, 7, k);
+        x12_slice p = ptr[k - 1];
         if (!p.n)
             continue;
         int ok;

@@ -49,20 +49,23 @@ uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i)
     return n;
 }
 
-/* Component j (1-based) of element i, split on the component separator. */
-x12_slice x12_comp(const x12_walker *w, const x12_seg *s, uint32_t i, uint32_t j)
+/* Splits element i into its components (at most max); returns how many.
+ * out[k] is component k + 1. One pass over the element. */
+uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice *out, uint32_t max)
 {
-    x12_slice r = {x12_seg_elem(s, i), x12_seg_elem_len(s, i)};
-    const char *end = r.p + r.n;
-    for (uint32_t k = 1; k < j; k++) {
-        const char *c = memchr(r.p, w->d.comp, (size_t)(end - r.p));
+    const char *p = x12_seg_elem(s, i);
+    const char *end = p + x12_seg_elem_len(s, i);
+    uint32_t k = 0;
+    while (k < max) {
+        const char *c = memchr(p, w->d.comp, (size_t)(end - p));
+        out[k++] = (x12_slice){p, (uint32_t)((c ? c : end) - p)};
         if (!c)
-            return (x12_slice){end, 0};
-        r.p = c + 1;
+            break;
+        p = c + 1;
     }
-    const char *c = memchr(r.p, w->d.comp, (size_t)(end - r.p));
-    r.n = (uint32_t)((c ? c : end) - r.p);
-    return r;
+    for (uint32_t j = k; j < max; j++)
+        out[j] = (x12_slice){end, 0};
+    return k;
 }
 
 void x12_slice_copy(char *dst, size_t cap, x12_slice v)
@@ -72,19 +75,21 @@ void x12_slice_copy(char *dst, size_t cap, x12_slice v)
     dst[k] = 0;
 }
 
+/* Case-insensitive compare of a value with an upper-case literal, without
+ * measuring the literal first (this runs several times per segment). */
 static int x12_ieq(const char *a, size_t n, const char *lit)
 {
-    size_t m = strlen(lit);
-    if (n != m)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (; i < n; i++) {
         char c = a[i];
+        if (!lit[i])
+            return 0;
         if (c >= 'a' && c <= 'z')
             c = (char)(c - 32);
         if (c != lit[i])
             return 0;
     }
-    return 1;
+    return lit[i] == 0;
 }
 
 int x12_elem_is(const x12_seg *s, uint32_t i, const char *lit)
@@ -120,7 +125,8 @@ static void x12_err_where(x12_walker *w, x12_err *e, const x12_seg *s, const cha
     }
     e->seg_pos = w->seg_pos;
     e->off = s ? s->off : w->off;
-    memcpy(e->loop_id, w->loop_name, sizeof e->loop_id);
+    size_t ln = strlen(w->loop_name);
+    memcpy(e->loop_id, w->loop_name, ln < sizeof e->loop_id - 1 ? ln : sizeof e->loop_id - 1);
 }
 
 void x12_seg_err(x12_walker *w, const x12_seg *s, const char *seg_id, const char *loop,
@@ -261,11 +267,15 @@ static uint32_t x12_value_len(char type, const char *p, uint32_t n)
     return k;
 }
 
+/* Is p[0..n) one of the values in codes ("|85|87|")? Case-insensitive. */
 static int x12_code_ok(const char *codes, const char *p, uint32_t n)
 {
-    for (const char *c = codes + 1; *c;) {
-        const char *bar = strchr(c, '|');
-        if (x12_ieq(p, n, "") == 0 && (size_t)(bar - c) == n) {
+    const char *c = codes + 1;
+    while (*c) {
+        uint32_t k = 0;
+        while (c[k] != '|')
+            k++;
+        if (k == n) {
             uint32_t i = 0;
             for (; i < n; i++) {
                 char ch = p[i];
@@ -277,7 +287,7 @@ static int x12_code_ok(const char *codes, const char *p, uint32_t n)
             if (i == n)
                 return 1;
         }
-        c = bar + 1;
+        c += k + 1;
     }
     return 0;
 }

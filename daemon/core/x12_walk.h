@@ -130,7 +130,7 @@ struct x12_walker {
 /* x12_walk.c */
 uint32_t x12_seg_id(const x12_seg *s);
 uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i);
-x12_slice x12_comp(const x12_walker *w, const x12_seg *s, uint32_t i, uint32_t j);
+uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice *out, uint32_t max);
 void x12_slice_copy(char *dst, size_t cap, x12_slice v);
 int x12_elem_is(const x12_seg *s, uint32_t i, const char *lit);
 int x12_slice_is(x12_slice v, const char *lit);

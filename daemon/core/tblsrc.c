@@ -49,7 +49,8 @@ const char *tblsrc_kind_name(tblsrc_kind kind)
 
 /* ---- errors and emitting ---- */
 
-static void fail_v(tblsrc_job *j, uint64_t line, uint32_t col, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void fail_v(tblsrc_job *j, uint64_t line, uint32_t col,
+                                                         const char *fmt, va_list ap)
 {
     if (!j->err)
         return;

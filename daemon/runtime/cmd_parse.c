@@ -18,6 +18,7 @@
 #include "claimd/log.h"
 #include "claimd/x12.h"
 #include "claimd/xfeed.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,8 +32,6 @@
 
 #define PARSE_HOLD_DEFAULT ((size_t)4 << 20)
 #define PARSE_MOD          "parse"
-
-int cmd_parse_main(int argc, char **argv);
 
 typedef struct parse_totals {
     unsigned files, failed;

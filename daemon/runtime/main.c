@@ -3,12 +3,10 @@
  * subcommand lives in its own cmd_*.c and returns the process exit status
  * (0 success, 1 failure, 2 usage). */
 #include "claimd/log.h"
+#include "cmd.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* Subcommands (daemon/runtime/cmd_*.c); argv[0] is the subcommand's name. */
-int cmd_parse_main(int argc, char **argv);
 
 static void main_usage(FILE *f)
 {

@@ -243,6 +243,12 @@ static void check_pprrvu(const char *dir, struct counts *k)
         cr_assert_eq(nf, 31, "line %zu has %d columns", ln, nf);
         cr_assert(is_proc_code(f[0]) && strlen(f[0]) == 5, "code %s", f[0]);
         cr_assert_str_empty(f[2], "DESCRIPTION must stay empty");
+        cr_assert(strlen(f[3]) == 1 && f[3][0] >= 'A' && f[3][0] <= 'Z', "STATUS CODE");
+        cr_assert(strlen(f[13]) == 1 && all_digits(f[13], 1), "PCTC IND of %s", f[0]);
+        for (int i = 18; i <= 22; i++)
+            cr_assert(strlen(f[i]) == 1 && all_digits(f[i], 1), "indicator %d of %s", i, f[0]);
+        cr_assert(strlen(f[14]) == 3, "GLOB DAYS");
+        cr_assert_str_eq(f[24], "32.3465");
         long w = dec2(f[5]), penf = dec2(f[6]), pef = dec2(f[8]), mp = dec2(f[10]);
         cr_assert_eq(w + penf + mp, dec2(f[11]), "non-facility total of %s %s", f[0], f[1]);
         cr_assert_eq(w + pef + mp, dec2(f[12]), "facility total of %s %s", f[0], f[1]);

@@ -846,7 +846,7 @@ static void rvu_fill(cg_rng *r, const cg_proc *p, struct rvu_vals *v)
         v->status = "AAAAAAAAAAAAAAAAACCRN"[cg_rng_below(r, 21)];
         rvu_surgery(r, p->code, v);
     } else if (p->kind == CG_CPT && n < 80000) {
-        v->pctc = cg_rng_below(r, 10) < 7 ? 1 : (uint8_t) "2349"[cg_rng_below(r, 4)];
+        v->pctc = cg_rng_below(r, 10) < 7 ? 1 : (uint8_t)("2349"[cg_rng_below(r, 4)] - '0');
         v->mult = cg_rng_below(r, 3) == 0 ? 4 : 0;
         v->superv = cg_rng_below(r, 2) ? "01" : "02";
         v->work = rnd_range(r, 15, 300);

@@ -181,9 +181,7 @@ static void x12_id_str(uint32_t id, char out[4])
 
 static void x12_set_loop_name(x12_walker *w)
 {
-    memset(w->loop_name, 0, sizeof w->loop_name);
-    if (w->depth > 0)
-        strncpy(w->loop_name, x12_loops[w->stack[w->depth - 1].loop].name, sizeof w->loop_name - 1);
+    w->loop_name = w->depth > 0 ? x12_loops[w->stack[w->depth - 1].loop].name : "";
 }
 
 static int x12_is_p(const x12_walker *w)

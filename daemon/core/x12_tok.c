@@ -214,9 +214,10 @@ int x12_tok_next(x12_tok *t, x12_seg *s)
         s->len = (uint32_t)(end - start);
         s->nelem = n;
         /* Element offsets past a stripped CR may point beyond len: clamp. */
-        for (uint32_t i = 1; i < n && i <= X12_SEG_MAX_ELEMS; i++)
-            if (s->el[i] > s->len)
-                s->el[i] = s->len;
+        if (end != at)
+            for (uint32_t i = 1; i < n && i <= X12_SEG_MAX_ELEMS; i++)
+                if (s->el[i] > s->len)
+                    s->el[i] = s->len;
         s->off = t->base_off + start;
         t->pos = at + 1;
         return 1;

@@ -292,10 +292,9 @@ static int x12_code_ok(const char *codes, const char *p, uint32_t n)
     return 0;
 }
 
-static void x12_check_elem(x12_walker *w, const x12_seg *s, uint32_t i, const x12_espec *e)
+static void x12_check_elem(x12_walker *w, const x12_seg *s, uint32_t i, const x12_espec *e,
+                           const char *p, uint32_t n)
 {
-    const char *p = x12_seg_elem(s, i);
-    uint32_t n = x12_seg_elem_len(s, i);
     x12_slice v = {p, n};
     if (n == 0) {
         if (e->req)
@@ -336,13 +335,23 @@ static void x12_check_elem(x12_walker *w, const x12_seg *s, uint32_t i, const x1
 
 void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp)
 {
-    uint32_t last = s->nelem - 1;
-    for (uint32_t i = 1; i <= sp->nelem; i++)
-        x12_check_elem(w, s, i, &sp->e[i - 1]);
-    if (last > sp->nelem) {
+    uint32_t present = s->nelem - 1; /* elements after the id */
+    uint32_t indexed = present < X12_SEG_MAX_ELEMS - 1 ? present : X12_SEG_MAX_ELEMS - 1;
+    uint32_t upto = indexed < sp->nelem ? indexed : sp->nelem;
+    /* Present elements: offsets come straight from the tokenizer. */
+    for (uint32_t i = 1; i <= upto; i++) {
+        uint32_t end = i < present ? s->el[i + 1] - 1 : s->len;
+        x12_check_elem(w, s, i, &sp->e[i - 1], s->p + s->el[i], end - s->el[i]);
+    }
+    /* Absent trailing elements: only "required" can fail. */
+    for (uint32_t i = upto + 1; i <= sp->nelem; i++)
+        if (sp->e[i - 1].req)
+            x12_elem_err(w, s, (uint8_t)i, 0, sp->e[i - 1].ref, X12_IK4_REQ_MISSING,
+                         (x12_slice){s->p + s->len, 0});
+    if (present > sp->nelem) {
         /* Trailing empty elements are tolerated; data past the definition is not. */
-        for (uint32_t i = sp->nelem + 1; i <= last; i++) {
-            if (x12_seg_elem_len(s, i) || i > X12_SEG_MAX_ELEMS) {
+        for (uint32_t i = sp->nelem + 1; i <= present; i++) {
+            if (x12_seg_elem_len(s, i) || i >= X12_SEG_MAX_ELEMS) {
                 x12_elem_err(w, s, (uint8_t)(i > 255 ? 255 : i), 0, 0, X12_IK4_TOO_MANY,
                              (x12_slice){s->p, 0});
                 break;
@@ -779,6 +788,7 @@ int x12_walker_create(const x12_sink *sink, x12_walker **out)
     if (sink)
         w->sink = *sink;
     w->state = WS_START;
+    w->loop_name = "";
     *out = w;
     return 0;
 }

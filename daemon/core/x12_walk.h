@@ -112,7 +112,7 @@ struct x12_walker {
     /* loop structure */
     x12_loop_inst stack[X12_LOOP_DEPTH];
     int depth;
-    char loop_name[7];     /* IK303 of the current loop */
+    const char *loop_name; /* IK303 of the current loop (a static string) */
     uint32_t hl_last;      /* last HL01 */
     uint32_t hl_20, hl_22; /* HL01 of the current 2000A / 2000B */
     uint8_t hl_level;      /* 20, 22, 23 of the current HL */

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* strdup */
 /* The 837 walker: claim fields, the envelope checks (one test per error),
  * the loop checks, and the untidiness real files carry. */
 #include "claimd/error.h"

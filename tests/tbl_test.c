@@ -438,7 +438,7 @@ static const char *claimdb_bin(void)
 }
 
 /* Runs a shell command; returns its exit status and its stdout in out. */
-static int run(char *out, size_t outlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int run(char *out, size_t outlen, const char *fmt, ...)
 {
     char cmd[8192];
     va_list ap;

@@ -382,12 +382,13 @@ static void write_index(uint8_t *p, size_t len, const stage *s, tbl_table t, con
                    s->buf + (size_t)(x->first + i) * s->esize + s->rec_off, d->rec_size);
     }
     if (pl->filter_bits) {
-        uint64_t *f1 = (uint64_t *)(p + h.filter_off);
+        uint64_t *f1 = (uint64_t *)(void *)(p + h.filter_off); /* 8-aligned by layout */
         uint64_t *f2 = f1 + pl->filter_bits / 64;
         for (size_t i = 0; i < s->n; i++) {
-            const tbl_ncci *r = (const tbl_ncci *)(s->buf + i * s->esize + s->rec_off);
-            filter_set(f1, pl->filter_bits, r->col1);
-            filter_set(f2, pl->filter_bits, r->col2);
+            /* Staged records are packed: read the code fields by offset. */
+            const uint8_t *r = s->buf + i * s->esize + s->rec_off;
+            filter_set(f1, pl->filter_bits, (const char *)r + offsetof(tbl_ncci, col1));
+            filter_set(f2, pl->filter_bits, (const char *)r + offsetof(tbl_ncci, col2));
         }
     }
     h.checksum = XXH3_64bits(p + h.slots_off, h.data_len);

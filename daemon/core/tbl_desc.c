@@ -238,7 +238,9 @@ int tbl_idx_attach(const void *p, size_t len, tbl_table t, tbl_idx *ix)
     memset(ix, 0, sizeof *ix);
     ix->hdr = h;
     ix->recs = (const uint8_t *)p + h->slots_off;
-    ix->filter = h->filter_bits ? (const uint64_t *)((const uint8_t *)p + h->filter_off) : NULL;
+    ix->filter = h->filter_bits
+                     ? (const uint64_t *)(const void *)((const uint8_t *)p + h->filter_off)
+                     : NULL; /* checked 8-aligned above */
     ix->filter_mask = h->filter_bits ? h->filter_bits - 1 : 0;
     ix->filter_k = h->filter_k;
     ix->mask = ns - 1;

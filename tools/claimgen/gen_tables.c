@@ -1195,7 +1195,7 @@ static void tables_usage(void)
 
 static int parse_args(int argc, char **argv, cg_ctx *ctx)
 {
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc;) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
@@ -1223,7 +1223,7 @@ static int parse_args(int argc, char **argv, cg_ctx *ctx)
             fprintf(stderr, "claimgen tables: unknown option '%s'\n", a);
             return -1;
         }
-        i++;
+        i += 2; /* the option and its value */
     }
     if (!ctx->dir) {
         fprintf(stderr, "claimgen tables: --out DIR is required\n");

@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <string.h>
+/* Inlined: the hash runs once or more per lookup on the hot path (a call
+ * through the shared library costs about a third more, ENGINEERING.md §7). */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 /* ---- keys -------------------------------------------------------------- */
@@ -268,6 +271,14 @@ static inline bool slot_key_eq(const tbl_desc *d, const uint8_t *rec, const uint
     uint8_t k[TBL_KEY_MAX];
     d->key(rec, k);
     return memcmp(k, gkey, len) == 0;
+}
+
+void tbl_idx_prefetch(const tbl_idx *ix, const uint8_t *gkey)
+{
+    uint64_t s = XXH3_64bits(gkey, ix->group_len) & ix->mask;
+    const uint8_t *r = ix->recs + s * ix->rec_size;
+    __builtin_prefetch(r);
+    __builtin_prefetch(r + 64);
 }
 
 bool tbl_idx_find(const tbl_idx *ix, const uint8_t *gkey, uint32_t *first, uint32_t *count)

@@ -135,6 +135,9 @@ bool tbl_idx_find(const tbl_idx *ix, const uint8_t *gkey, uint32_t *first, uint3
 /* The filter's bit positions for a code (6 bytes, NUL-padded). */
 uint64_t tbl_code_hash(const uint8_t *code6);
 
+/* Starts loading the cache lines a tbl_idx_find of gkey will read first. */
+void tbl_idx_prefetch(const tbl_idx *ix, const uint8_t *gkey);
+
 /* LMDB's codes to ours: errno values (positive) to -errno, MDB_NOTFOUND to
  * -CLAIMD_ETBL_NOT_FOUND, corruption to -CLAIMD_ETBL_CORRUPT, the rest to
  * -CLAIMD_ETBL_LMDB. */

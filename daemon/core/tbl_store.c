@@ -365,6 +365,14 @@ int tbl_ncci_get(const tbl_version *v, const char *col1, const char *col2, uint3
     return lookup(v, TBL_NCCI, k, dos, NULL, NULL, (const void **)out);
 }
 
+void tbl_ncci_prefetch(const tbl_version *v, const char *col1, const char *col2)
+{
+    uint8_t k[12] = {0};
+    if (!v->has[TBL_NCCI] || !tbl_put_code(k, col1, 5) || !tbl_put_code(k + 6, col2, 5))
+        return;
+    tbl_idx_prefetch(&v->idx[TBL_NCCI], k);
+}
+
 int tbl_ncci_any(const tbl_version *v, const char *code)
 {
     uint8_t k[6] = {0};

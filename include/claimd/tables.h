@@ -218,6 +218,12 @@ int tbl_modifier_valid(const tbl_version *v, const char *code, uint32_t dos);
  * or column 2) of any period, 1 when it may be. A few cache lines, no probe. */
 int tbl_ncci_any(const tbl_version *v, const char *code);
 
+/* Starts loading the index lines that tbl_ncci_get(v, col1, col2, ...) will
+ * read, and returns at once. A caller with several pairs to check (every
+ * pair of a claim's lines) prefetches them all, then looks them up: the
+ * memory latencies overlap instead of adding up. Never fails. */
+void tbl_ncci_prefetch(const tbl_version *v, const char *col1, const char *col2);
+
 /* Every row (all periods) of one hash group, e.g. every modifier row of a code
  * in TBL_RVU: *recs points at n consecutive records of tbl_record_size(t)
  * bytes, sorted by key then period. gkey holds the group key's fields as

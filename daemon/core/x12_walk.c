@@ -167,18 +167,16 @@ void x12_elem_err(x12_walker *w, const x12_seg *s, uint8_t elem, uint8_t comp, u
     memcpy(e->bad, bad.p, k);
 }
 
+/* Transaction-level (IK5) codes live apart from the segment errors, so a
+ * transaction full of segment errors still reports its IK502 codes. */
 static void x12_txn_err(x12_walker *w, uint16_t code)
 {
     w->txn_bad = 1;
-    for (uint32_t i = 0; i < w->nerrs; i++)
-        if (w->errs[i].level == X12_ERR_TXN && w->errs[i].code == code)
+    for (uint32_t i = 0; i < w->ntcodes; i++)
+        if (w->tcodes[i] == code)
             return;
-    x12_err *e = x12_err_slot(w);
-    if (!e)
-        return;
-    e->level = X12_ERR_TXN;
-    e->code = code;
-    e->off = w->off;
+    if (w->ntcodes < X12_WALK_MAX_TXN_CODES)
+        w->tcodes[w->ntcodes++] = code;
 }
 
 static void x12_group_err(x12_walker *w, uint16_t code)
@@ -372,20 +370,11 @@ static int x12_txn_end(x12_walker *w, int have_se)
         return rc;
     if (!have_se)
         x12_txn_err(w, X12_IK5_TRAILER_MISSING);
-    int has_seg_errs = 0;
-    for (uint32_t i = 0; i < w->nerrs; i++)
-        has_seg_errs |= w->errs[i].level != X12_ERR_TXN;
-    if (has_seg_errs || w->errs_dropped) {
-        int has_txn_code = 0;
-        for (uint32_t i = 0; i < w->nerrs; i++)
-            has_txn_code |= w->errs[i].level == X12_ERR_TXN;
-        if (!has_txn_code) {
-            x12_txn_err(w, X12_IK5_SEG_ERRORS);
-            if (w->nerrs >= X12_WALK_MAX_ERRS) /* the cap must not hide the IK5 code */
-                w->errs[X12_WALK_MAX_ERRS - 1] =
-                    (x12_err){.level = X12_ERR_TXN, .code = X12_IK5_SEG_ERRORS};
-        }
-    }
+    if (w->nerrs || w->errs_dropped)
+        x12_txn_err(w, X12_IK5_SEG_ERRORS);
+    /* errs has room past X12_WALK_MAX_ERRS for the IK5 codes. */
+    for (uint32_t i = 0; i < w->ntcodes; i++)
+        w->errs[w->nerrs++] = (x12_err){.level = X12_ERR_TXN, .code = w->tcodes[i], .off = w->off};
     char verdict = w->txn_bad || w->group_unsupported || w->ichg_reject ? 'R' : 'A';
     x12_txn_result r = {.st = &w->st,
                         .verdict = verdict,
@@ -621,6 +610,7 @@ static int x12_on_st(x12_walker *w, const x12_seg *s)
     st->off = s->off;
     w->nerrs = 0;
     w->errs_dropped = 0;
+    w->ntcodes = 0;
     w->txn_bad = 0;
     w->seg_pos = 1;
     w->elem_err_seg = 0;

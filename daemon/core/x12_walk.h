@@ -8,8 +8,9 @@
 
 #include <stddef.h>
 
-#define X12_WALK_MAX_ERRS 64 /* IK3/IK4 kept per transaction; the rest are counted */
-#define X12_LOOP_DEPTH    4  /* HL level, then 2300/2010xx, then 2310/2320/2400, then 2330/24x0 */
+#define X12_WALK_MAX_ERRS      64 /* IK3/IK4 kept per transaction; the rest are counted */
+#define X12_WALK_MAX_TXN_CODES 5  /* IK502..IK506 */
+#define X12_LOOP_DEPTH         4 /* HL level, then 2300/2010xx, then 2310/2320/2400, then 2330/24x0 */
 
 enum x12_wstate { WS_START, WS_ISA, WS_ICHG, WS_GROUP, WS_TXN };
 
@@ -102,7 +103,9 @@ struct x12_walker {
     /* transaction */
     x12_st st;
     clm_type txn_type; /* NONE: the transaction is only counted */
-    x12_err errs[X12_WALK_MAX_ERRS];
+    x12_err errs[X12_WALK_MAX_ERRS + X12_WALK_MAX_TXN_CODES];
+    uint16_t tcodes[X12_WALK_MAX_TXN_CODES];
+    uint32_t ntcodes;
     uint32_t nerrs, errs_dropped;
     int txn_bad;
     uint32_t seg_pos;      /* position of the current segment, ST = 1 */

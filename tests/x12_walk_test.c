@@ -10,7 +10,7 @@
 /* ---- a collecting sink -------------------------------------------------- */
 
 #define MAXC 16
-#define MAXE 64
+#define MAXE 128
 
 typedef struct rec {
     int nclaims;
@@ -704,4 +704,23 @@ Test(values, units_and_dates)
     cr_assert_eq(clm_parse_date("20230229", 8, &d), -EINVAL);
     cr_assert_eq(clm_parse_date("20251301", 8, &d), -EINVAL);
     cr_assert_eq(clm_parse_date("2025011", 7, &d), -EINVAL);
+}
+
+Test(envelope, ik5_codes_survive_a_full_error_list)
+{
+    /* 60 lines with a bad charge: 120 IK3/IK4 records, past the cap. */
+    static char body[32768];
+    size_t k = (size_t)snprintf(body, sizeof body, "%s",
+                                PROVIDER "HL*2*1*22*0~SBR*P*18*******CI~NM1*IL*1*A*B****MI*M1~"
+                                         "NM1*PR*2*P*****PI*P1~CLM*D1*10***11:B:1~HI*ABK:E119~");
+    for (int i = 1; i <= 60; i++)
+        k += (size_t)snprintf(body + k, sizeof body - k,
+                              "LX*%d~SV1*HC:99212*1O*UN*1***1~DTP*472*D8*20250110~", i);
+    char *t = strdup(mk(body));
+    static rec r;
+    cr_assert_eq(walk_str(replace(t, "SE*", "SE*1"), &r), 0);
+    cr_assert(has_err(&r, X12_ERR_TXN, X12_IK5_COUNT_MISMATCH, NULL));
+    cr_assert(has_err(&r, X12_ERR_TXN, X12_IK5_SEG_ERRORS, NULL));
+    cr_assert_eq(r.claims[0].nlines, 60);
+    free(t);
 }

@@ -57,16 +57,17 @@ int x12_delims_detect(const char *buf, size_t len, x12_delims *out, size_t *isa_
     if (!x12_sep_ok((unsigned char)comp) || !x12_sep_ok((unsigned char)seg) || comp == elem ||
         seg == elem || seg == comp || comp == '\r' || comp == '\n')
         return -CLAIMD_EX12_BAD_ISA;
-    /* ISA11 is the repetition separator in 5010 ("U" in 4010: none). */
+    /* ISA11 (after the 11th separator) is the repetition separator in 5010;
+     * in 4010 it is the standards identifier "U": then there is none. */
     char rep = 0;
     size_t e = 0, j = 3;
-    for (; j < i && e < 10; j++)
+    for (; j < i && e < 11; j++)
         if (buf[j] == elem)
             e++;
-    if (e == 10 && j < i && buf[j + 1] == elem) {
+    if (e == 11 && j + 1 < i && buf[j + 1] == elem) {
         unsigned char r = (unsigned char)buf[j];
         if (x12_sep_ok(r) && r != (unsigned char)elem && r != (unsigned char)seg &&
-            r != (unsigned char)comp && r >= 0x21 && r < 0x7f)
+            r != (unsigned char)comp && r != '\r' && r != '\n')
             rep = (char)r;
     }
     out->elem = elem;

@@ -189,18 +189,34 @@ static int x12_is_p(const x12_walker *w)
     return w->txn_type == CLM_TYPE_837P;
 }
 
+void x12_loops_init(x12_walker *w)
+{
+    for (int l = 0; l < L_COUNT; l++) {
+        const x12_loop_def *d = &x12_loops[l];
+        for (uint8_t i = 0; i < d->nrules; i++) {
+            int sid = x12_sid(d->rules[i].id);
+            if (sid >= 0)
+                w->ord[l][sid] = (uint8_t)(i + 1);
+            if (d->rules[i].min_p)
+                w->req_mask[0][l] |= 1u << i;
+            if (d->rules[i].min_i)
+                w->req_mask[1][l] |= 1u << i;
+        }
+    }
+}
+
 /* Checks what the instance on top of the stack required, then pops it. */
 static void x12_loop_pop(x12_walker *w, const x12_seg *s)
 {
     x12_loop_inst *in = &w->stack[w->depth - 1];
     const x12_loop_def *d = &x12_loops[in->loop];
-    for (uint8_t i = 0; i < d->nrules; i++) {
-        uint8_t min = x12_is_p(w) ? d->rules[i].min_p : d->rules[i].min_i;
-        if (min && in->counts[i] < min) {
-            char id[4];
-            x12_id_str(d->rules[i].id, id);
-            x12_seg_err(w, s, id, d->name, X12_IK3_REQ_MISSING);
-        }
+    uint32_t missing = w->req_mask[!x12_is_p(w)][in->loop] & ~in->seen;
+    while (missing) {
+        int i = __builtin_ctz(missing);
+        missing &= missing - 1;
+        char id[4];
+        x12_id_str(d->rules[i].id, id);
+        x12_seg_err(w, s, id, d->name, X12_IK3_REQ_MISSING);
     }
     for (int i = 0; i < 2; i++) {
         uint8_t c = d->req_children[i];
@@ -233,31 +249,28 @@ static void x12_loop_open(x12_walker *w, const x12_seg *s, int level, int loop)
 }
 
 /* Counts the segment in the innermost loop: order and maximum use. */
-static void x12_loop_count(x12_walker *w, const x12_seg *s, uint32_t id)
+static void x12_loop_count(x12_walker *w, const x12_seg *s, int sid)
 {
     x12_loop_inst *in = &w->stack[w->depth - 1];
-    const x12_loop_def *d = &x12_loops[in->loop];
-    for (uint8_t i = 0; i < d->nrules; i++) {
-        if (d->rules[i].id != id)
-            continue;
+    int o = w->ord[in->loop][sid];
+    if (o) {
+        int i = o - 1;
         if (i < in->last_ord)
             x12_seg_err(w, s, NULL, NULL, X12_IK3_SEQUENCE);
         else
-            in->last_ord = i;
+            in->last_ord = (uint8_t)i;
+        in->seen |= 1u << i;
         if (in->counts[i] < 255)
             in->counts[i]++;
-        if (in->counts[i] > d->rules[i].max)
+        if (in->counts[i] > x12_loops[in->loop].rules[i].max)
             x12_seg_err(w, s, NULL, NULL, X12_IK3_SEG_MAX);
         return;
     }
     /* Not this loop's: belongs to an enclosing one (out of order) or nowhere. */
     for (int lv = w->depth - 2; lv >= 0; lv--) {
-        const x12_loop_def *pd = &x12_loops[w->stack[lv].loop];
-        for (uint8_t i = 0; i < pd->nrules; i++) {
-            if (pd->rules[i].id == id) {
-                x12_seg_err(w, s, NULL, NULL, X12_IK3_SEQUENCE);
-                return;
-            }
+        if (w->ord[w->stack[lv].loop][sid]) {
+            x12_seg_err(w, s, NULL, NULL, X12_IK3_SEQUENCE);
+            return;
         }
     }
     x12_seg_err(w, s, NULL, NULL, X12_IK3_UNEXPECTED);
@@ -273,6 +286,7 @@ void x12_loops_begin_txn(x12_walker *w)
     w->in_claim = w->in_line = 0;
     x12_loop_open(w, NULL, 0, L_HDR);
     w->stack[0].counts[0] = 1; /* the ST itself */
+    w->stack[0].seen = 1;
 }
 
 int x12_loops_close_txn(x12_walker *w)
@@ -482,6 +496,7 @@ static int x12_route(x12_walker *w, const x12_seg *s, uint32_t id)
         x12_seg_err(w, s, "LX", "2400", X12_IK3_REQ_MISSING);
         x12_loop_open(w, s, lv, L_2400);
         w->stack[lv].counts[0] = 1;
+        w->stack[lv].seen |= 1;
         w->stack[lv].last_ord = 0;
         if (w->in_claim)
             x12_line_begin(w, s);
@@ -907,14 +922,9 @@ static void x12_fields(x12_walker *w, const x12_seg *s, uint32_t id, int loop)
     }
 }
 
-int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id)
+int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id, int sid)
 {
-    int known;
-    const x12_sspec *sp = x12_sspec_find(id, &known);
-    if (!known) {
-        x12_seg_err(w, s, NULL, NULL, X12_IK3_UNRECOGNIZED);
-        return 0;
-    }
+    const x12_sspec *sp = x12_sid_spec(sid);
     int loop;
     if (id == X12_ID2('H', 'L')) {
         int rc = x12_on_hl(w, s);
@@ -926,7 +936,7 @@ int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id)
         if (loop == L_NONE)
             return 0;
     }
-    x12_loop_count(w, s, id);
+    x12_loop_count(w, s, sid);
     /* Element syntax after routing, so errors name the loop the segment is in. */
     if (sp)
         x12_check_seg(w, s, sp);

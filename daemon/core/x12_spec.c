@@ -118,29 +118,47 @@ static const x12_sspec x12_specs[] = {
     S('S', 'V', '2', x12_SV2), S('P', 'R', 'V', x12_PRV), S('L', 'I', 'N', x12_LIN),
 };
 
-/* Other segments an 837P or 837I may carry, read without element checks. */
-static const uint32_t x12_other_ids[] = {
-    X12_ID3('P', 'E', 'R'), X12_ID3('C', 'U', 'R'), X12_ID3('P', 'W', 'K'), X12_ID3('C', 'N', '1'),
-    X12_ID3('A', 'M', 'T'), X12_ID2('K', '3'),      X12_ID3('N', 'T', 'E'), X12_ID3('C', 'R', '1'),
-    X12_ID3('C', 'R', '2'), X12_ID3('C', 'R', '3'), X12_ID3('C', 'R', 'C'), X12_ID3('H', 'C', 'P'),
-    X12_ID3('C', 'A', 'S'), X12_ID2('O', 'I'),      X12_ID3('M', 'O', 'A'), X12_ID3('M', 'I', 'A'),
-    X12_ID3('S', 'V', '5'), X12_ID3('Q', 'T', 'Y'), X12_ID3('M', 'E', 'A'), X12_ID3('P', 'S', '1'),
-    X12_ID3('C', 'T', 'P'), X12_ID3('S', 'V', 'D'), X12_ID2('L', 'Q'),      X12_ID3('F', 'R', 'M'),
-    X12_ID3('C', 'L', '1'), X12_ID2('N', '2'),      X12_ID3('T', 'O', 'O'),
+/* Every segment id an 837P or 837I may carry, indexed by its small segment
+ * index (sid). The first X12_NSPEC have element specs (x12_specs, same
+ * order); the others are read without element checks. */
+static const uint32_t x12_ids[X12_NSID] = {
+    X12_ID2('S', 'T'),      X12_ID2('S', 'E'),      X12_ID2('G', 'S'),      X12_ID2('G', 'E'),
+    X12_ID3('B', 'H', 'T'), X12_ID2('H', 'L'),      X12_ID3('N', 'M', '1'), X12_ID2('N', '3'),
+    X12_ID2('N', '4'),      X12_ID3('R', 'E', 'F'), X12_ID3('S', 'B', 'R'), X12_ID3('P', 'A', 'T'),
+    X12_ID3('D', 'M', 'G'), X12_ID3('C', 'L', 'M'), X12_ID3('D', 'T', 'P'), X12_ID2('H', 'I'),
+    X12_ID2('L', 'X'),      X12_ID3('S', 'V', '1'), X12_ID3('S', 'V', '2'), X12_ID3('P', 'R', 'V'),
+    X12_ID3('L', 'I', 'N'), X12_ID3('P', 'E', 'R'), X12_ID3('C', 'U', 'R'), X12_ID3('P', 'W', 'K'),
+    X12_ID3('C', 'N', '1'), X12_ID3('A', 'M', 'T'), X12_ID2('K', '3'),      X12_ID3('N', 'T', 'E'),
+    X12_ID3('C', 'R', '1'), X12_ID3('C', 'R', '2'), X12_ID3('C', 'R', '3'), X12_ID3('C', 'R', 'C'),
+    X12_ID3('H', 'C', 'P'), X12_ID3('C', 'A', 'S'), X12_ID2('O', 'I'),      X12_ID3('M', 'O', 'A'),
+    X12_ID3('M', 'I', 'A'), X12_ID3('S', 'V', '5'), X12_ID3('Q', 'T', 'Y'), X12_ID3('M', 'E', 'A'),
+    X12_ID3('P', 'S', '1'), X12_ID3('C', 'T', 'P'), X12_ID3('S', 'V', 'D'), X12_ID2('L', 'Q'),
+    X12_ID3('F', 'R', 'M'), X12_ID3('C', 'L', '1'), X12_ID2('N', '2'),      X12_ID3('T', 'O', 'O'),
 };
 
-const x12_sspec *x12_sspec_find(uint32_t id, int *known)
+_Static_assert(sizeof x12_specs / sizeof x12_specs[0] == X12_NSPEC, "x12_specs and X12_NSPEC");
+
+uint32_t x12_sid_id(int sid)
 {
-    /* A switch: the compiler turns it into a jump table or a short binary
-     * search, cheaper than scanning the tables on every segment. */
-    *known = 1;
+    return sid >= 0 && sid < X12_NSID ? x12_ids[sid] : 0;
+}
+
+const x12_sspec *x12_sid_spec(int sid)
+{
+    return sid >= 0 && sid < X12_NSPEC ? &x12_specs[sid] : NULL;
+}
+
+int x12_sid(uint32_t id)
+{
+    /* A switch: the compiler makes a jump table or a short binary search,
+     * cheaper than scanning a table on every segment. */
     switch (id) {
 #define X(a, b, c, i)                                                                              \
     case X12_ID3(a, b, c):                                                                         \
-        return &x12_specs[i];
+        return i;
 #define X2(a, b, i)                                                                                \
     case X12_ID2(a, b):                                                                            \
-        return &x12_specs[i];
+        return i;
         X2('S', 'T', 0)
         X2('S', 'E', 1)
         X2('G', 'S', 2)
@@ -162,14 +180,36 @@ const x12_sspec *x12_sspec_find(uint32_t id, int *known)
         X('S', 'V', '2', 18)
         X('P', 'R', 'V', 19)
         X('L', 'I', 'N', 20)
+        X('P', 'E', 'R', 21)
+        X('C', 'U', 'R', 22)
+        X('P', 'W', 'K', 23)
+        X('C', 'N', '1', 24)
+        X('A', 'M', 'T', 25)
+        X2('K', '3', 26)
+        X('N', 'T', 'E', 27)
+        X('C', 'R', '1', 28)
+        X('C', 'R', '2', 29)
+        X('C', 'R', '3', 30)
+        X('C', 'R', 'C', 31)
+        X('H', 'C', 'P', 32)
+        X('C', 'A', 'S', 33)
+        X2('O', 'I', 34)
+        X('M', 'O', 'A', 35)
+        X('M', 'I', 'A', 36)
+        X('S', 'V', '5', 37)
+        X('Q', 'T', 'Y', 38)
+        X('M', 'E', 'A', 39)
+        X('P', 'S', '1', 40)
+        X('C', 'T', 'P', 41)
+        X('S', 'V', 'D', 42)
+        X2('L', 'Q', 43)
+        X('F', 'R', 'M', 44)
+        X('C', 'L', '1', 45)
+        X2('N', '2', 46)
+        X('T', 'O', 'O', 47)
 #undef X
 #undef X2
     default:
-        break;
+        return -1;
     }
-    *known = 0;
-    for (size_t i = 0; i < sizeof x12_other_ids / sizeof x12_other_ids[0]; i++)
-        if (x12_other_ids[i] == id)
-            *known = 1;
-    return NULL;
 }

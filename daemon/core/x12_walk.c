@@ -55,11 +55,15 @@ uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice 
 {
     const char *p = x12_seg_elem(s, i);
     const char *end = p + x12_seg_elem_len(s, i);
+    const char sep = w->d.comp;
     uint32_t k = 0;
+    /* Components are a few bytes long: a byte loop beats memchr's setup. */
     while (k < max) {
-        const char *c = memchr(p, w->d.comp, (size_t)(end - p));
-        out[k++] = (x12_slice){p, (uint32_t)((c ? c : end) - p)};
-        if (!c)
+        const char *c = p;
+        while (c < end && *c != sep)
+            c++;
+        out[k++] = (x12_slice){p, (uint32_t)(c - p)};
+        if (c == end)
             break;
         p = c + 1;
     }
@@ -761,11 +765,12 @@ static int x12_segment(x12_walker *w, const x12_seg *s)
         return x12_on_se(w, s);
     if (!w->txn_type)
         return 0; /* an unsupported transaction is only counted */
-    if (!id) {
+    int sid = id ? x12_sid(id) : -1;
+    if (sid < 0) {
         x12_seg_err(w, s, NULL, NULL, X12_IK3_UNRECOGNIZED);
         return 0;
     }
-    return x12_loops_segment(w, s, id);
+    return x12_loops_segment(w, s, id, sid);
 }
 
 /* ---- feeding ------------------------------------------------------------ */
@@ -779,6 +784,7 @@ int x12_walker_create(const x12_sink *sink, x12_walker **out)
         w->sink = *sink;
     w->state = WS_START;
     w->loop_name = "";
+    x12_loops_init(w);
     *out = w;
     return 0;
 }

@@ -65,6 +65,7 @@ typedef struct x12_loop_inst {
     uint8_t loop;     /* enum x12_loop */
     uint8_t last_ord; /* ordinal of the last segment seen (order check) */
     uint8_t nref_tax; /* 2010AA: tax id REFs seen */
+    uint32_t seen;    /* bit i: rule i of the loop occurred */
     uint8_t counts[X12_LOOP_SEGS];
     uint16_t child[L_COUNT]; /* child loops opened in this instance */
 } x12_loop_inst;
@@ -112,7 +113,10 @@ struct x12_walker {
     uint32_t elem_err_seg; /* segment position that has its IK3 code 8 already */
     uint32_t txn_claims;
 
-    /* loop structure */
+    /* loop structure: rule ordinals by segment index, and the rules each
+     * loop requires (per claim type), precomputed at create */
+    uint8_t ord[L_COUNT][X12_NSID]; /* 1 + the rule index, 0 when not in the loop */
+    uint32_t req_mask[2][L_COUNT];  /* [0] 837P, [1] 837I */
     x12_loop_inst stack[X12_LOOP_DEPTH];
     int depth;
     const char *loop_name; /* IK303 of the current loop (a static string) */
@@ -149,8 +153,9 @@ int x12_claim_end(x12_walker *w);
 clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);
 
 /* x12_loops.c */
+void x12_loops_init(x12_walker *w);
 void x12_loops_begin_txn(x12_walker *w);
-int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id);
+int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id, int sid);
 int x12_loops_close_txn(x12_walker *w);
 
 #endif

@@ -37,9 +37,13 @@ typedef struct x12_sspec {
     const x12_espec *e; /* e[0] is element 1 */
 } x12_sspec;
 
-/* The segment dictionary: specs for the segments the walker reads, and the
- * other segment ids that may occur in an 837 (accepted without checks).
- * Returns NULL for an id the 837 does not define. */
-const x12_sspec *x12_sspec_find(uint32_t id, int *known);
+/* The segment dictionary. Every segment id an 837 may carry has a small
+ * index, its sid (0 .. X12_NSID-1); the first X12_NSPEC have element specs.
+ * x12_sid() returns -1 for an id the 837 does not define. */
+#define X12_NSPEC 21
+#define X12_NSID  48
+int x12_sid(uint32_t id);
+uint32_t x12_sid_id(int sid);
+const x12_sspec *x12_sid_spec(int sid); /* NULL past the specs */
 
 #endif

@@ -50,6 +50,9 @@ typedef enum edit_id {
     EDIT_FREQ_REF_MISSING,
     EDIT_DUPLICATE,
     EDIT_PRICE_UNAVAILABLE,
+    /* Added beyond the list: warnings until promoted. */
+    EDIT_UNITS_INVALID,   /* units missing, zero, or not a number */
+    EDIT_VALUE_TRUNCATED, /* a value too long or too many values: the claim lost data */
     EDIT_COUNT
 } edit_id;
 
@@ -105,6 +108,15 @@ typedef struct edit_finding {
     uint8_t severity;   /* effective edit_sev (never OFF: off edits are not reported) */
     uint32_t line;      /* service line number (1-based), 0 for the claim */
     uint32_t seg_index; /* segment position in the transaction, 0 when none */
+    /* The predicted denial codes and 277CA status code of this finding: the
+     * catalogue's, or more precise ones the edit chose (NPI_CHECK_DIGIT: N257
+     * billing, N290 rendering, N286 referring; AGE/SEX_CONFLICT: CARC 9/10
+     * for a diagnosis, 6/7 for a procedure ...). Writers should use these,
+     * not the catalogue's. Static strings, never NULL (rarc may be ""). The
+     * STC category is always the catalogue's stc_cat. */
+    const char *carc;
+    const char *rarc;
+    const char *stc_code;
     char message[EDIT_MSG_MAX];
 } edit_finding;
 
@@ -123,6 +135,19 @@ typedef struct edit_findings {
 void edit_add(edit_findings *out, const edit_settings *s, edit_id id, uint32_t line,
               uint32_t seg_index, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* As edit_add, with this finding's own CARC, RARC and 277CA status code
+ * (static strings; NULL means the catalogue's). */
+void edit_add_codes(edit_findings *out, const edit_settings *s, edit_id id, const char *carc,
+                    const char *rarc, const char *stc_code, uint32_t line, uint32_t seg_index,
+                    const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+
+/* As edit_add, at most at warning severity (nothing when the edit is OFF):
+ * for a softer case of an error edit, e.g. the pricer's MOD_BILATERAL
+ * warning for bilateral indicator 0. */
+void edit_add_warning(edit_findings *out, const edit_settings *s, edit_id id, uint32_t line,
+                      uint32_t seg_index, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* Runs every edit of the catalogue on c against tables v, except DUPLICATE
  * (decided in input order by whoever sees the whole run: fp.h) and
  * PRICE_UNAVAILABLE (raised by the pricer: price.h). `today` is the run's
@@ -135,7 +160,8 @@ int edit_claim(const tbl_version *v, const edit_settings *s, const clm_claim *c,
 /* true when any finding is an error (the claim is rejected). */
 bool edit_rejected(const edit_findings *f);
 
-/* true when line (1-based) has a line-level finding of severity error. */
+/* true when line (1-based) has a finding of severity error on it (a finding
+ * with that line number: claim-level findings have line 0). */
 bool edit_line_has_error(const edit_findings *f, uint32_t line);
 
 /* NPI check digit: 10 digits, first 1 or 2, Luhn over "80840" + the first 9.

@@ -16,6 +16,7 @@
 #include "claimd/clm_json.h"
 #include "claimd/error.h"
 #include "claimd/log.h"
+#include "claimd/ofile.h"
 #include "claimd/x12.h"
 #include "claimd/xfeed.h"
 #include "cmd.h"
@@ -238,66 +239,14 @@ static int parse_on_ichg_end(void *ctx, const x12_ichg_result *r)
 
 /* ---- output files ------------------------------------------------------- */
 
-static int parse_write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int parse_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
-}
-
-/* Writes DIR/NAME.EXT atomically (temp file in DIR, fsync, rename), mode
- * 0640; with data NULL, removes a stale DIR/NAME.EXT instead. */
-static int parse_write_out(const char *dir, const char *name, const char *ext, const char *data,
-                           size_t len)
-{
-    char path[4096], tmp[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= sizeof path ||
-        (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.%s.XXXXXX", dir, name, ext) >= sizeof tmp)
-        return -ENAMETOOLONG;
-    if (!data)
-        return unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -errno;
-    int rc = fchmod(fd, 0640) == 0 ? 0 : -errno;
-    if (rc == 0)
-        rc = parse_write_all(fd, data, len);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        unlink(tmp);
-    return rc == 0 ? parse_fsync_dir(dir) : rc;
-}
-
 static int parse_write_acks(const char *dir, const char *name, const ack_999 *ack)
 {
     size_t n999, nta1;
     const char *t999 = ack_999_text(ack, &n999);
     const char *ta1 = ack_ta1_text(ack, &nta1);
-    int rc = parse_write_out(dir, name, "999", n999 ? t999 : NULL, n999);
+    int rc = ofile_write_atomic(dir, name, "999", n999 ? t999 : NULL, n999);
     if (rc == 0)
-        rc = parse_write_out(dir, name, "ta1", ta1, nta1);
+        rc = ofile_write_atomic(dir, name, "ta1", ta1, nta1);
     if (rc)
         log_err(PARSE_MOD, "%s: cannot write its acknowledgments in %s: %s", name, dir,
                 claimd_strerror(rc));

@@ -15,6 +15,10 @@ static void main_usage(FILE *f)
           "commands:\n"
           "  parse [--out DIR] FILE...  print every claim of the X12 837 files as one JSON\n"
           "                             line; with --out, write DIR/NAME.999 (and NAME.ta1)\n"
+          "  scrub [--tables DIR] [--out DIR] [--threads N] [--severity EDIT=LEVEL]\n"
+          "        [--timely-filing DAYS] FILE...\n"
+          "                             edit and price every claim; write DIR/NAME.results.jsonl,\n"
+          "                             NAME.277ca, NAME.999 and NAME.summary.json\n"
           "  version                    print the version\n"
           "  help                       print this text\n"
           "\n"
@@ -72,6 +76,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[i];
     if (strcmp(cmd, "parse") == 0)
         return cmd_parse_main(argc - i, argv + i);
+    if (strcmp(cmd, "scrub") == 0)
+        return cmd_scrub_main(argc - i, argv + i);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("claimd %s\n", CLAIMD_VERSION);
         return 0;

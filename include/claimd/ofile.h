@@ -1,0 +1,68 @@
+/* ofile_: output files that appear only complete.
+ *
+ * An ofile is a temporary file in the output folder (".NAME.EXT.XXXXXX",
+ * mode 0640), written through a buffer, that can be cut back to an earlier
+ * offset (to take back what was written for a transaction the 999 rejects),
+ * and on commit is flushed, fsynced and renamed to NAME.EXT, then the folder
+ * is fsynced. A scratch ofile is unlinked as soon as it is created (its
+ * contents, PHI, vanish with the process) and is never committed.
+ *
+ * Errors are sticky: a failed write makes every later call a no-op, and
+ * ofile_commit() returns the first error. One thread at a time per ofile.
+ */
+#ifndef CLAIMD_OFILE_H
+#define CLAIMD_OFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ofile {
+    int fd;
+    int err;          /* 0 or the first -errno */
+    uint64_t flushed; /* bytes written to fd */
+    char *buf;
+    size_t blen, bcap;
+    char *path; /* DIR/NAME.EXT (heap), NULL for a scratch file */
+    char *tmp;  /* the temporary name (heap), NULL once renamed or unlinked */
+    char *dir;
+} ofile;
+
+/* Creates DIR/.NAME.EXT.XXXXXX for DIR/NAME.EXT. Returns 0, -ENAMETOOLONG,
+ * -ENOMEM or -errno of mkstemp/fchmod. */
+int ofile_open(ofile *f, const char *dir, const char *name, const char *ext);
+
+/* Creates an unlinked temporary file in dir (for data that is copied into
+ * another ofile later). Returns 0 or -errno. */
+int ofile_open_scratch(ofile *f, const char *dir);
+
+/* Appends p[0..n) (buffered). */
+void ofile_write(ofile *f, const void *p, size_t n);
+
+/* Bytes written so far (buffered ones included). */
+uint64_t ofile_tell(const ofile *f);
+
+/* Cuts the file back to off (<= ofile_tell). Returns 0 or the error. */
+int ofile_truncate(ofile *f, uint64_t off);
+
+/* Appends the whole contents of src (which stays as it is). Returns 0 or
+ * the error. */
+int ofile_append_file(ofile *f, ofile *src);
+
+/* Flushes, fsyncs, closes and renames to its final name, then fsyncs the
+ * folder. On any failure the temporary file is removed. Returns 0 or the
+ * first error. The ofile is closed either way. */
+int ofile_commit(ofile *f);
+
+/* Closes and removes the temporary file (nothing appears). NULL-safe on a
+ * zeroed or already closed ofile. */
+void ofile_abort(ofile *f);
+
+/* Writes DIR/NAME.EXT at once, atomically, mode 0640; with data NULL,
+ * removes a stale DIR/NAME.EXT instead. Returns 0 or -errno. */
+int ofile_write_atomic(const char *dir, const char *name, const char *ext, const char *data,
+                       size_t len);
+
+/* fsyncs a folder (after a rename in it). Returns 0 or -errno. */
+int ofile_fsync_dir(const char *dir);
+
+#endif

@@ -137,8 +137,11 @@ static void edit_pos(edit_ctx *x, const char *pos, uint32_t dos, uint32_t line, 
 static void edit_line_proc(edit_ctx *x, const clm_line *l, uint32_t dos)
 {
     const tbl_rvu *rvu = NULL;
-    if (!edit_proc_known(x, l, dos, &rvu))
+    if (!edit_proc_known(x, l, dos, &rvu)) {
+        if (l->nmods)
+            edit_mods(x, l, dos, NULL); /* still report every bad modifier */
         return;
+    }
     if (rvu && x->prof && edit_status_unpayable(rvu->status))
         edit_add(x->out, x->s, EDIT_PROC_NOT_PAYABLE, l->number, l->seg_index,
                  "line %u procedure %.8s is not payable by Medicare (status %c)", l->number,

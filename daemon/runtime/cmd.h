@@ -5,6 +5,7 @@
 #define CLAIMD_CMD_H
 
 int cmd_parse_main(int argc, char **argv);
+int cmd_edits_main(int argc, char **argv);
 int cmd_scrub_main(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static void main_usage(FILE *f)
           "        [--timely-filing DAYS] FILE...\n"
           "                             edit and price every claim; write DIR/NAME.results.jsonl,\n"
           "                             NAME.277ca, NAME.999 and NAME.summary.json\n"
+          "  edits [--json|--markdown]  print the edit catalogue (ids, severities, CARC/RARC,\n"
+          "                             277CA status, rules)\n"
           "  version                    print the version\n"
           "  help                       print this text\n"
           "\n"
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[i];
     if (strcmp(cmd, "parse") == 0)
         return cmd_parse_main(argc - i, argv + i);
+    if (strcmp(cmd, "edits") == 0)
+        return cmd_edits_main(argc - i, argv + i);
     if (strcmp(cmd, "scrub") == 0)
         return cmd_scrub_main(argc - i, argv + i);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -34,6 +34,10 @@ typedef struct price_line {
     int64_t allowed;  /* cents, when priced */
     int64_t fee_unit; /* the per-unit fee schedule amount before adjustments, cents */
     uint16_t adj_pct; /* the payment adjustment applied, in tenths of a percent (1000 = 100 %) */
+    /* Added after the first contract (additive): */
+    uint8_t mult_proc; /* MULT PROC indicator of the RVU row priced; 0 when none was read */
+    uint32_t mp_rank;  /* the line's first place among its date's multiple procedures
+                        * (1 = paid at 100 %), 0 when no multiple-procedure rule applied */
 } price_line;
 
 /* Prices every line of c. lines must hold c->nlines entries. f holds the

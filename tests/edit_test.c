@@ -707,9 +707,9 @@ Test(edit, charge_bad_amount_is_reported_not_summed)
     C.nissues = 1;
     EXPECT(EDIT_CHARGE_MISMATCH, 1);
     cr_assert_eq(count(EDIT_ZERO_CHARGE), 0);
+    add_line("36415", 0, 1, DOS);
+    L[0].charge = L[1].charge = INT64_MAX;
     C.charge = INT64_MAX;
-    L[0].charge = INT64_MAX;
-    add_line("36415", INT64_MAX, 1, DOS);
     C.nissues = 0;
     EXPECT(EDIT_CHARGE_MISMATCH, 1); /* no overflow */
 }

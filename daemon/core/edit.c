@@ -177,9 +177,9 @@ int edit_settings_apply(edit_settings *s, const char *assignment)
 }
 
 /* The common tail of every edit_add*: severity decided, codes chosen. */
-static void edit_addv(edit_findings *out, edit_id id, uint8_t sev, const char *carc,
-                      const char *rarc, const char *stc, uint32_t line, uint32_t seg_index,
-                      const char *fmt, va_list ap)
+__attribute__((format(printf, 9, 0))) static void
+edit_addv(edit_findings *out, edit_id id, uint8_t sev, const char *carc, const char *rarc,
+          const char *stc, uint32_t line, uint32_t seg_index, const char *fmt, va_list ap)
 {
     if (out->n >= EDIT_MAX_FINDINGS) {
         out->dropped++;

@@ -19,6 +19,13 @@
  * Returns the process exit status. */
 int cg_tables_main(int argc, char **argv);
 
+/* `claimgen batch --claims N [--seed S] [--tables DIR] [--type 837p|837i]
+ * [--errors RATE] [--transactions K] [--out FILE] [--truth PATH]`: a valid,
+ * deterministic 837 batch streamed to FILE (or stdout), and with --errors a
+ * truth file (claim id, injected edit id or "-", line). argv[0] is "batch".
+ * Returns the process exit status. */
+int cg_batch_main(int argc, char **argv);
+
 /* ---- deterministic random numbers ------------------------------------ */
 
 typedef struct cg_rng {

@@ -1,6 +1,7 @@
 /* claimgen: synthetic inputs for claimd's tests and benchmarks.
  *
  *   claimgen tables --out DIR [--seed S] [--scale F]
+ *   claimgen batch --claims N [--seed S] [--tables DIR] [--type 837p|837i] ...
  *
  * Subcommands are looked up in one table; each takes the arguments after the
  * program name (its own name first) and returns the exit status.
@@ -21,6 +22,11 @@ static const struct cg_cmd cg_cmds[] = {
      "tables --out DIR [--seed S] [--scale F]\n"
      "      synthetic reference files in the publishers' layouts, at real scale\n"
      "      (F = 1.0) or scaled down"},
+    {"batch", cg_batch_main,
+     "batch --claims N [--seed S] [--tables DIR] [--type 837p|837i] [--errors RATE]\n"
+     "      [--transactions K] [--out FILE] [--truth PATH]\n"
+     "      a valid 5010 837P/837I batch from a tables version; with --errors, that share\n"
+     "      of claims carries one known error each, listed in FILE.truth.tsv"},
 };
 
 static void usage(FILE *out)

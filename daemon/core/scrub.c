@@ -24,47 +24,6 @@ void scrub_work_release(scrub_work *w)
     scrub_work_init(w);
 }
 
-/* ---- numbers ------------------------------------------------------------ */
-
-static void scrub_put_u(cbuf *b, uint64_t v)
-{
-    char t[24];
-    size_t n = 0;
-    do {
-        t[sizeof t - 1 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    cbuf_append(b, t + sizeof t - n, n);
-}
-
-/* Cents as a JSON number with two decimals. */
-static void scrub_put_cents(cbuf *b, int64_t cents)
-{
-    uint64_t m = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
-    if (cents < 0)
-        cbuf_putc(b, '-');
-    scrub_put_u(b, m / 100);
-    unsigned f = (unsigned)(m % 100);
-    char t[3] = {'.', (char)('0' + f / 10), (char)('0' + f % 10)};
-    cbuf_append(b, t, 3);
-}
-
-/* Thousandths as the shortest decimal ("1", "1.5", "0.25"). */
-static void scrub_put_milli(cbuf *b, uint64_t milli)
-{
-    scrub_put_u(b, milli / 1000);
-    unsigned f = (unsigned)(milli % 1000);
-    if (!f)
-        return;
-    char t[4] = {'.', (char)('0' + f / 100), (char)('0' + f / 10 % 10), (char)('0' + f % 10)};
-    size_t n = 4;
-    while (t[n - 1] == '0')
-        n--;
-    cbuf_append(b, t, n);
-}
-
-#define SCRUB_LIT(b, s) cbuf_append((b), (s), sizeof(s) - 1)
-
 /* ---- evaluation --------------------------------------------------------- */
 
 static int scrub_lines_reserve(scrub_work *w, uint32_t n)
@@ -132,6 +91,99 @@ void scrub_mark_duplicate(const scrub_cfg *cfg, const clm_claim *c, scrub_work *
 
 /* ---- rendering ---------------------------------------------------------- */
 
+/* The JSON is written through a raw cursor into space reserved up front:
+ * bounds below cover every field at its longest with every byte escaped, so
+ * the fast path checks nothing. A string with bytes that need escaping goes
+ * through cbuf_json_str (UTF-8 validation), then the cursor is re-taken. */
+typedef struct scrub_out {
+    cbuf *b;
+    char *o;
+} scrub_out;
+
+#define SCRUB_STR_BOUND(n) (6 * (size_t)(n) + 2)
+#define SCRUB_LINE_BOUND   (96 + SCRUB_STR_BOUND(9) + CLM_MAX_MODS * SCRUB_STR_BOUND(3) + 3 * 24)
+#define SCRUB_FIND_BOUND   (160 + SCRUB_STR_BOUND(EDIT_MSG_MAX) + 4 * SCRUB_STR_BOUND(48))
+
+static inline void so_lit(scrub_out *w, const char *s, size_t n)
+{
+    memcpy(w->o, s, n);
+    w->o += n;
+}
+
+#define SO_LIT(w, s) so_lit((w), (s), sizeof(s) - 1)
+
+static inline void so_u(scrub_out *w, uint64_t v)
+{
+    char t[24];
+    size_t n = 0;
+    do {
+        t[sizeof t - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    so_lit(w, t + sizeof t - n, n);
+}
+
+static inline void so_cents(scrub_out *w, int64_t cents)
+{
+    uint64_t m = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+    if (cents < 0)
+        *w->o++ = '-';
+    so_u(w, m / 100);
+    unsigned f = (unsigned)(m % 100);
+    w->o[0] = '.';
+    w->o[1] = (char)('0' + f / 10);
+    w->o[2] = (char)('0' + f % 10);
+    w->o += 3;
+}
+
+static inline void so_milli(scrub_out *w, uint64_t milli)
+{
+    so_u(w, milli / 1000);
+    unsigned f = (unsigned)(milli % 1000);
+    if (!f)
+        return;
+    char t[4] = {'.', (char)('0' + f / 100), (char)('0' + f / 10 % 10), (char)('0' + f % 10)};
+    size_t n = 4;
+    while (t[n - 1] == '0')
+        n--;
+    so_lit(w, t, n);
+}
+
+/* A JSON string of s[0..n) (n capped by the caller's bound). */
+static void so_str(scrub_out *w, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+        i++;
+    if (i == n) {
+        *w->o++ = '"';
+        so_lit(w, s, n);
+        *w->o++ = '"';
+        return;
+    }
+    /* slow path: the cbuf escapes; the reservation still holds after it,
+     * since the bound counted this string at its longest */
+    cbuf *b = w->b;
+    size_t room = b->cap - (size_t)(w->o - b->p);
+    b->len = (size_t)(w->o - b->p);
+    cbuf_json_str(b, s, n);
+    cbuf_reserve(b, room);
+    w->o = b->err ? NULL : b->p + b->len;
+}
+
+static void so_cstr_or_null(scrub_out *w, const char *s, size_t max)
+{
+    if (!s || !*s) {
+        SO_LIT(w, "null");
+        return;
+    }
+    size_t n = 0;
+    while (n < max && s[n])
+        n++;
+    so_str(w, s, n);
+}
+
 /* A finding's own codes (edit.h: more precise than the catalogue's), else
  * the catalogue's. */
 static const char *scrub_code(const char *own, const char *cat)
@@ -139,96 +191,130 @@ static const char *scrub_code(const char *own, const char *cat)
     return own ? own : cat;
 }
 
-static void scrub_json_finding(cbuf *b, const edit_finding *f)
+static void scrub_json_finding(scrub_out *w, const edit_finding *f)
 {
     const edit_def *d = edit_def_of((edit_id)f->edit);
-    SCRUB_LIT(b, "{\"edit\":");
-    cbuf_json_cstr_or_null(b, d ? d->name : NULL);
+    SO_LIT(w, "{\"edit\":");
+    so_cstr_or_null(w, d ? d->name : NULL, 48);
+    if (!w->o)
+        return;
     if (f->severity == EDIT_SEV_ERROR)
-        SCRUB_LIT(b, ",\"severity\":\"error\",\"line\":");
+        SO_LIT(w, ",\"severity\":\"error\",\"line\":");
     else
-        SCRUB_LIT(b, ",\"severity\":\"warning\",\"line\":");
-    scrub_put_u(b, f->line);
-    SCRUB_LIT(b, ",\"carc\":");
-    cbuf_json_cstr_or_null(b, scrub_code(f->carc, d ? d->carc : NULL));
-    SCRUB_LIT(b, ",\"rarc\":");
-    cbuf_json_cstr_or_null(b, scrub_code(f->rarc, d ? d->rarc : NULL));
-    SCRUB_LIT(b, ",\"stc\":");
+        SO_LIT(w, ",\"severity\":\"warning\",\"line\":");
+    so_u(w, f->line);
+    SO_LIT(w, ",\"carc\":");
+    so_cstr_or_null(w, scrub_code(f->carc, d ? d->carc : NULL), 8);
+    if (!w->o)
+        return;
+    SO_LIT(w, ",\"rarc\":");
+    so_cstr_or_null(w, scrub_code(f->rarc, d ? d->rarc : NULL), 8);
+    if (!w->o)
+        return;
+    SO_LIT(w, ",\"stc\":");
     const char *code = scrub_code(f->stc_code, d ? d->stc_code : NULL);
     if (d && d->stc_cat && d->stc_cat[0] && code && code[0]) {
-        cbuf_putc(b, '"');
-        cbuf_puts(b, d->stc_cat);
-        cbuf_putc(b, ':');
-        cbuf_puts(b, code);
-        cbuf_putc(b, '"');
+        char t[24];
+        size_t n = 0;
+        for (const char *c = d->stc_cat; *c && n < 8; c++)
+            t[n++] = *c;
+        t[n++] = ':';
+        for (const char *c = code; *c && n < sizeof t; c++)
+            t[n++] = *c;
+        so_str(w, t, n);
+        if (!w->o)
+            return;
     } else {
-        SCRUB_LIT(b, "null");
+        SO_LIT(w, "null");
     }
-    SCRUB_LIT(b, ",\"message\":");
+    SO_LIT(w, ",\"message\":");
     size_t n = 0;
     while (n < EDIT_MSG_MAX && f->message[n])
         n++;
-    cbuf_json_str(b, f->message, n);
-    cbuf_putc(b, '}');
+    so_str(w, f->message, n);
+    if (w->o)
+        *w->o++ = '}';
 }
 
-static void scrub_json_line(cbuf *b, const clm_line *l, const price_line *p)
+static void scrub_json_line(scrub_out *w, const clm_line *l, const price_line *p)
 {
-    SCRUB_LIT(b, "{\"line\":");
-    scrub_put_u(b, l->number);
-    SCRUB_LIT(b, ",\"code\":");
-    cbuf_json_cstr_or_null(b, l->code);
-    SCRUB_LIT(b, ",\"modifiers\":[");
-    for (uint8_t i = 0; i < l->nmods && i < CLM_MAX_MODS; i++) {
+    SO_LIT(w, "{\"line\":");
+    so_u(w, l->number);
+    SO_LIT(w, ",\"code\":");
+    so_cstr_or_null(w, l->code, sizeof l->code);
+    if (!w->o)
+        return;
+    SO_LIT(w, ",\"modifiers\":[");
+    for (uint8_t i = 0; i < l->nmods && i < CLM_MAX_MODS && w->o; i++) {
         if (i)
-            cbuf_putc(b, ',');
-        cbuf_json_str(b, l->mods[i], strlen(l->mods[i]));
+            *w->o++ = ',';
+        size_t n = 0;
+        while (n < sizeof l->mods[i] && l->mods[i][n])
+            n++;
+        so_str(w, l->mods[i], n);
     }
-    SCRUB_LIT(b, "],\"units\":");
-    scrub_put_milli(b, l->units_milli);
-    SCRUB_LIT(b, ",\"charge\":");
-    scrub_put_cents(b, l->charge);
-    SCRUB_LIT(b, ",\"allowed\":");
+    if (!w->o)
+        return;
+    SO_LIT(w, "],\"units\":");
+    so_milli(w, l->units_milli);
+    SO_LIT(w, ",\"charge\":");
+    so_cents(w, l->charge);
+    SO_LIT(w, ",\"allowed\":");
     if (p->priced)
-        scrub_put_cents(b, p->allowed);
+        so_cents(w, p->allowed);
     else
-        SCRUB_LIT(b, "null");
-    cbuf_putc(b, '}');
+        SO_LIT(w, "null");
+    *w->o++ = '}';
 }
 
 int scrub_json(cbuf *b, const clm_claim *c, const scrub_work *w)
 {
-    /* one reservation for a typical claim: the appends below rarely grow */
-    cbuf_reserve(b, 256 + 160 * (size_t)c->nlines + 320 * (size_t)w->f.n);
-    SCRUB_LIT(b, "{\"claim_id\":");
-    cbuf_json_str(b, c->claim_id, strlen(c->claim_id));
-    SCRUB_LIT(b, ",\"file_offset\":");
-    scrub_put_u(b, c->file_off);
+    uint32_t nf = w->f.n < EDIT_MAX_FINDINGS ? w->f.n : EDIT_MAX_FINDINGS;
+    size_t bound = 192 + SCRUB_STR_BOUND(sizeof c->claim_id) + 3 * 24 +
+                   (size_t)c->nlines * (SCRUB_LINE_BOUND + 1) + (size_t)nf * (SCRUB_FIND_BOUND + 1);
+    if (cbuf_reserve(b, bound) != 0)
+        return cbuf_error(b);
+    scrub_out o = {.b = b, .o = b->p + b->len};
+    scrub_out *so = &o;
+    SO_LIT(so, "{\"claim_id\":");
+    size_t idn = 0;
+    while (idn < sizeof c->claim_id && c->claim_id[idn])
+        idn++;
+    so_str(so, c->claim_id, idn);
+    if (!so->o)
+        return cbuf_error(b);
+    SO_LIT(so, ",\"file_offset\":");
+    so_u(so, c->file_off);
     if (w->rejected)
-        SCRUB_LIT(b, ",\"status\":\"rejected\",\"charge\":");
+        SO_LIT(so, ",\"status\":\"rejected\",\"charge\":");
     else
-        SCRUB_LIT(b, ",\"status\":\"accepted\",\"charge\":");
-    scrub_put_cents(b, c->charge);
-    SCRUB_LIT(b, ",\"allowed\":");
+        SO_LIT(so, ",\"status\":\"accepted\",\"charge\":");
+    so_cents(so, c->charge);
+    SO_LIT(so, ",\"allowed\":");
     if (w->any_priced)
-        scrub_put_cents(b, w->allowed);
+        so_cents(so, w->allowed);
     else
-        SCRUB_LIT(b, "null");
-    SCRUB_LIT(b, ",\"findings\":[");
-    uint32_t n = w->f.n < EDIT_MAX_FINDINGS ? w->f.n : EDIT_MAX_FINDINGS;
-    for (uint32_t i = 0; i < n; i++) {
+        SO_LIT(so, "null");
+    SO_LIT(so, ",\"findings\":[");
+    for (uint32_t i = 0; i < nf && so->o; i++) {
         if (i)
-            cbuf_putc(b, ',');
-        scrub_json_finding(b, &w->f.f[w->order[i]]);
+            *so->o++ = ',';
+        scrub_json_finding(so, &w->f.f[w->order[i]]);
     }
-    SCRUB_LIT(b, "],\"lines\":[");
-    for (uint32_t i = 0; i < c->nlines; i++) {
+    if (!so->o)
+        return cbuf_error(b);
+    SO_LIT(so, "],\"lines\":[");
+    for (uint32_t i = 0; i < c->nlines && so->o; i++) {
         if (i)
-            cbuf_putc(b, ',');
-        scrub_json_line(b, &c->lines[i], &w->lines[i]);
+            *so->o++ = ',';
+        scrub_json_line(so, &c->lines[i], &w->lines[i]);
     }
-    SCRUB_LIT(b, "]}");
-    return cbuf_error(b);
+    if (!so->o)
+        return cbuf_error(b);
+    SO_LIT(so, "]}");
+    b->len = (size_t)(so->o - b->p);
+    b->p[b->len] = 0;
+    return 0;
 }
 
 size_t scrub_statuses(const scrub_work *w, ack277_status *st, size_t max)

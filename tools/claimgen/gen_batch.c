@@ -211,12 +211,6 @@ static inline void w_s(gb_w *w, const char *s)
         *w->p++ = *s++;
 }
 
-static inline void w_n(gb_w *w, const char *s, size_t n)
-{
-    memcpy(w->p, s, n);
-    w->p += n;
-}
-
 static inline void w_c(gb_w *w, char c)
 {
     *w->p++ = c;
@@ -225,15 +219,15 @@ static inline void w_c(gb_w *w, char c)
 static inline void w_u(gb_w *w, uint64_t v, int width)
 {
     char tmp[24];
-    int n = 0;
+    char *e = tmp + sizeof tmp, *q = e;
     do {
-        tmp[n++] = (char)('0' + v % 10);
+        *--q = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n < width)
-        tmp[n++] = '0';
-    while (n)
-        *w->p++ = tmp[--n];
+    while (e - q < width && q > tmp)
+        *--q = '0';
+    memcpy(w->p, q, (size_t)(e - q));
+    w->p += e - q;
 }
 
 static inline void w_money(gb_w *w, int64_t cents)
@@ -1150,11 +1144,11 @@ static void pick_kinds(gb_run *r)
         case EDIT_SEX_CONFLICT:
             ok = r->pl.nrestricted > 0;
             break;
-        case EDIT_NCCI_PTP:
-            ok = r->pl.npairs > 0;
+        case EDIT_NCCI_PTP: /* practitioner PTP and MUE files: 837P only */
+            ok = !r->o.inst && r->pl.npairs > 0;
             break;
         case EDIT_MUE_UNITS:
-            ok = r->pl.nmue > 0;
+            ok = !r->o.inst && r->pl.nmue > 0;
             break;
         default:
             break;
@@ -1669,15 +1663,7 @@ static bool inj_date_future(gb_run *r, const gb_sub *s, gb_claim *c, uint32_t *l
     int a = gb_age(pt->dob, gb_ymd(fut));
     if (any_restricted(r, c) && a != gb_age(pt->dob, c->from))
         return false;
-    if (r->o.inst) { /* the whole stay moves past BHT04 (line dates stay inside it) */
-        int32_t shift = fut - gb_days(c->from);
-        for (int i = 0; i < c->nlines; i++)
-            c->lines[i].date = gb_ymd(gb_days(c->lines[i].date) + shift);
-        c->from = gb_ymd(gb_days(c->from) + shift);
-        c->to = gb_ymd(gb_days(c->to) + shift);
-        *line = 0;
-        return true;
-    }
+    /* one line past BHT04; on an 837I the statement span stretches to hold it */
     int at = (int)rnd(r, c->nlines);
     c->lines[at].date = gb_ymd(fut);
     if (c->lines[at].date > c->to)

@@ -78,7 +78,7 @@ Test(starter, every_starter_file_imports_as_its_kind)
         {"hcpcs.txt", TBLSRC_HCPCS, 0, {0, 0}},
         {"pprrvu.csv", TBLSRC_PPRRVU, 570, {0, 0}},
         {"gpci2025.csv", TBLSRC_GPCI, 109, {0, 0}},
-        {"zip5.txt", TBLSRC_ZIP5, 380, {0, 0}},
+        {"zip5.txt", TBLSRC_ZIP5, 382, {0, 0}},
         {"ncci_ptp.txt", TBLSRC_NCCI_PTP, 64, {0, 0}},
         {"mue.csv", TBLSRC_MUE, 258, {20251001, 20251231}},
         {"pos.txt", TBLSRC_POS, 52, {0, 0}},

@@ -334,14 +334,14 @@ Test(tblsrc, zip5_fixture)
     cr_assert_str_eq(z->locality, "00");
     cr_assert_str_eq(z->state, "AL");
     cr_assert_eq(z->yearq, 20254);
-    cr_assert_eq(z->period.from, 20251001);
+    cr_assert_eq(z->period.from, 20250101);
     cr_assert_eq(z->period.to, 20251231);
     cr_assert_str_eq(z->lab_cb, "Z9");
     cr_assert_eq(z->partb, 'A');
     cr_assert_eq(find(&r->s, "10001", NULL)->u.zip5.plus4, 1);
     cr_assert_eq(find(&r->s, "99501", NULL)->u.zip5.rural, 'B');
     cr_assert_eq(find(&r->s, "83127", NULL)->u.zip5.rural, 'R');
-    cr_assert_eq(r->st.period.from, 20251001);
+    cr_assert_eq(r->st.period.from, 20250101);
 }
 
 Test(tblsrc, zip5_bad_carrier)
@@ -358,7 +358,7 @@ Test(tblsrc, zip9_fixture)
     cr_assert_str_eq(z->carrier, "13292");
     cr_assert_eq(z->period.from, 20250101);
     cr_assert_eq(z->period.to, 20251231);
-    cr_assert_eq(r->st.period.from, 0); /* two quarters: not uniform */
+    cr_assert_eq(r->st.period.from, 20250101); /* two quarters of one year: one period */
 }
 
 /* ---- PPRRVU --------------------------------------------------------------- */
@@ -787,7 +787,7 @@ Test(tblsrc_shared, zip5_oct2025)
     cr_assert_eq(st.rows, 42956);
     cr_assert_str_eq(t.hit[0].u.zip5.carrier, "10112");
     cr_assert_str_eq(t.hit[0].u.zip5.locality, "00");
-    cr_assert_eq(st.period.from, 20251001);
+    cr_assert_eq(st.period.from, 20250101);
 }
 
 Test(tblsrc_shared, hcpcs_2020)

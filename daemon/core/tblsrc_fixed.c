@@ -230,9 +230,10 @@ int tblsrc_imp_hcpcs(tblsrc_job *j)
  * locality, 18 rural indicator 2, 23 Part B payment indicator. ZIP9: 22-25
  * plus four, 32 Part B payment indicator. 80 bytes a record.
  *
- * Period: from the first day of the YYYYQ quarter to Dec 31 of its year.
- * Localities are set per calendar year (with the GPCIs); the quarterly files
- * correct and add ZIPs, so a file keeps pricing the rest of its year. */
+ * Period: the whole calendar year of YYYYQ. Localities are set per calendar
+ * year (with the GPCIs); a quarterly file corrects and adds ZIPs for that
+ * year, so the latest file of a year prices every date of service in it
+ * (claims for January arrive long after the October file is out). */
 
 #define ZIP_RECLEN 80
 
@@ -273,7 +274,7 @@ static tbl_period zip_period(const tblsrc_job *j, uint16_t yearq)
 {
     if (tblsrc_has_explicit(j->opts))
         return j->opts->period;
-    return tblsrc_quarter(yearq / 10u, yearq % 10u, true);
+    return tblsrc_quarter(yearq / 10u, 1, true);
 }
 
 static int zip5_row(tblsrc_job *j, const char *p, size_t n)

@@ -359,6 +359,24 @@ static void edit_ctx_init(edit_ctx *x, const tbl_version *v, const edit_settings
     x->first_dos = first ? first : c->stmt_from;
 }
 
+/* Starts loading every index line the claim's code lookups will read, so
+ * their cache misses overlap instead of adding up (a real-scale ICD-10-CM or
+ * HCPCS index is far larger than the caches). */
+static void edit_prefetch(const edit_ctx *x)
+{
+    const clm_claim *c = x->c;
+    for (uint32_t i = 0; i < c->ndx; i++) {
+        tbl_prefetch(x->v, TBL_ICD10CM, c->dx[i].code);
+        tbl_prefetch(x->v, TBL_AGESEX, c->dx[i].code);
+    }
+    for (uint32_t i = 0; i < c->nlines; i++) {
+        const char *code = c->lines[i].code;
+        tbl_prefetch(x->v, TBL_RVU, code); /* HCPCS is read only when RVU misses */
+        tbl_prefetch(x->v, TBL_MUE, code);
+        tbl_prefetch(x->v, TBL_AGESEX, code);
+    }
+}
+
 int edit_claim(const tbl_version *v, const edit_settings *s, const clm_claim *c, uint32_t today,
                edit_findings *out)
 {
@@ -369,6 +387,7 @@ int edit_claim(const tbl_version *v, const edit_settings *s, const clm_claim *c,
     out->dropped_error = false;
     edit_ctx x;
     edit_ctx_init(&x, v, s, c, today, out);
+    edit_prefetch(&x);
     edit_check_ids(&x);
     edit_check_dx(&x);
     edit_check_lines(&x);

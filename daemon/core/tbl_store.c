@@ -365,6 +365,17 @@ int tbl_ncci_get(const tbl_version *v, const char *col1, const char *col2, uint3
     return lookup(v, TBL_NCCI, k, dos, NULL, NULL, (const void **)out);
 }
 
+void tbl_prefetch(const tbl_version *v, tbl_table t, const char *code)
+{
+    if ((unsigned)t >= TBL_TABLE_COUNT || !v->has[t] || tbl_descs[t].ngfields != 1)
+        return;
+    /* a code field keeps one byte for its NUL, as in the lookups above */
+    uint8_t k[TBL_KEY_MAX] = {0};
+    if (!tbl_put_code(k, code, (size_t)tbl_descs[t].gfield_len[0] - 1))
+        return;
+    tbl_idx_prefetch(&v->idx[t], k);
+}
+
 void tbl_ncci_prefetch(const tbl_version *v, const char *col1, const char *col2)
 {
     uint8_t k[12] = {0};

@@ -224,6 +224,11 @@ int tbl_ncci_any(const tbl_version *v, const char *code);
  * memory latencies overlap instead of adding up. Never fails. */
 void tbl_ncci_prefetch(const tbl_version *v, const char *col1, const char *col2);
 
+/* The same for a table keyed by one code (icd10cm, hcpcs, pprrvu, zip5, mue,
+ * pos, agesex, modifiers): a claim's edits prefetch all their codes first,
+ * then look them up. Does nothing for other tables or bad codes. */
+void tbl_prefetch(const tbl_version *v, tbl_table t, const char *code);
+
 /* Every row (all periods) of one hash group, e.g. every modifier row of a code
  * in TBL_RVU: *recs points at n consecutive records of tbl_record_size(t)
  * bytes, sorted by key then period. gkey holds the group key's fields as

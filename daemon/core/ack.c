@@ -9,6 +9,7 @@
  */
 #include "claimd/ack.h"
 
+#include "ack_int.h"
 #include "claimd/cbuf.h"
 
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include <string.h>
 
 #define ACK_MAX_CODES 5 /* IK502..IK506, AK905..AK909 */
-#define ACK_CTRL_MOD  1000000000u
 
 struct ack_999 {
     ack_opts o;
@@ -122,26 +122,24 @@ static char ack_pick(char c, const char *fallbacks, const char *chosen, size_t n
     return 0;
 }
 
-static void ack_set_delims(ack_999 *a, const x12_isa *isa)
+void ack_delims_choose(const ack_opts *o, const x12_delims *in, x12_delims *out, char *repl)
 {
-    const x12_delims *in = isa ? &isa->delims : NULL;
     char ch[4] = {0};
-    ch[0] = ack_pick(a->o.elem ? a->o.elem : in ? in->elem : 0, "*|!", ch, 0);
-    ch[1] = ack_pick(a->o.seg ? a->o.seg : in ? in->seg : 0, "~'\n", ch, 1);
-    ch[2] = ack_pick(a->o.comp ? a->o.comp : in ? in->comp : 0, ":>\\", ch, 2);
+    ch[0] = ack_pick(o->elem ? o->elem : in ? in->elem : 0, "*|!", ch, 0);
+    ch[1] = ack_pick(o->seg ? o->seg : in ? in->seg : 0, "~'\n", ch, 1);
+    ch[2] = ack_pick(o->comp ? o->comp : in ? in->comp : 0, ":>\\", ch, 2);
     /* 5010 needs a repetition separator even when the input (4010) had none */
-    ch[3] = ack_pick(a->o.rep ? a->o.rep : in ? in->rep : 0, "^{}", ch, 3);
-    a->d.elem = ch[0];
-    a->d.seg = ch[1];
-    a->d.comp = ch[2];
-    a->d.rep = ch[3];
-    a->repl = ack_pick('?', " .-", ch, 4);
+    ch[3] = ack_pick(o->rep ? o->rep : in ? in->rep : 0, "^{}", ch, 3);
+    *out = (x12_delims){.elem = ch[0], .seg = ch[1], .comp = ch[2], .rep = ch[3]};
+    *repl = ack_pick('?', " .-", ch, 4);
 }
 
-/* The number an input control number stands for: its value when it is 1..9
- * digits, else a stable hash of its bytes (a malformed ISA13 still gives the
- * same acknowledgment every time). */
-static uint32_t ack_ctrl_value(const char *s)
+static void ack_set_delims(ack_999 *a, const x12_isa *isa)
+{
+    ack_delims_choose(&a->o, isa ? &isa->delims : NULL, &a->d, &a->repl);
+}
+
+uint32_t ack_ctrl_value(const char *s)
 {
     size_t n = strlen(s);
     bool digits = n > 0 && n <= 9;
@@ -168,7 +166,7 @@ static uint32_t ack_next_ctrl(ack_999 *a, const x12_isa *isa)
     return v;
 }
 
-static bool ack_all_digits(const char *s, size_t n)
+bool ack_all_digits(const char *s, size_t n)
 {
     if (strlen(s) != n)
         return false;
@@ -180,7 +178,7 @@ static bool ack_all_digits(const char *s, size_t n)
 
 /* ISA09/ISA10 of the output: the input's, so the output is a function of the
  * input; a malformed input date gives a fixed placeholder. */
-static void ack_isa_datetime(const x12_isa *isa, char date[7], char time[5])
+void ack_isa_datetime(const x12_isa *isa, char date[7], char time[5])
 {
     bool okd = isa && ack_all_digits(isa->date, 6);
     bool okt = isa && ack_all_digits(isa->time, 4);

@@ -1,4 +1,5 @@
 /* The 277CA (005010X214) writer: see include/claimd/ack277.h. */
+#include "ack_int.h"
 #include "claimd/ack277.h"
 
 #include <errno.h>
@@ -6,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ACK277_CTRL_MOD 1000000000u
 
 struct ack277 {
     ack_opts o;
@@ -231,76 +230,17 @@ int ack277_claim_render(cbuf *b, const ack277_fmt *f, const clm_claim *c, bool r
 
 /* ---- delimiters, control numbers, dates -------------------------------- */
 
-static bool ack277_delim_ok(char c, const char *others, size_t n)
-{
-    if (c == 0 || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-        c == ' ')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (others[i] == c)
-            return false;
-    return true;
-}
-
-static char ack277_pick(char c, const char *fallbacks, const char *chosen, size_t n)
-{
-    if (ack277_delim_ok(c, chosen, n))
-        return c;
-    for (const char *p = fallbacks; *p; p++)
-        if (ack277_delim_ok(*p, chosen, n))
-            return *p;
-    return 0;
-}
-
 static void ack277_set_format(ack277 *a, const x12_delims *in)
 {
-    char ch[4] = {0};
-    ch[0] = ack277_pick(a->o.elem ? a->o.elem : in ? in->elem : 0, "*|!", ch, 0);
-    ch[1] = ack277_pick(a->o.seg ? a->o.seg : in ? in->seg : 0, "~'\n", ch, 1);
-    ch[2] = ack277_pick(a->o.comp ? a->o.comp : in ? in->comp : 0, ":>\\", ch, 2);
-    ch[3] = ack277_pick(a->o.rep ? a->o.rep : in ? in->rep : 0, "^{}", ch, 3);
-    a->f.d = (x12_delims){.elem = ch[0], .seg = ch[1], .comp = ch[2], .rep = ch[3]};
-    a->f.repl = ack277_pick('?', " .-", ch, 4);
+    ack_delims_choose(&a->o, in, &a->f.d, &a->f.repl);
     a->f.newline = a->o.newline != 0;
-}
-
-/* The number a control number stands for: its value when 1..9 digits, else
- * a stable hash (the same rule as the 999's). */
-static uint32_t ack277_ctrl_value(const char *s)
-{
-    size_t n = strlen(s);
-    bool digits = n > 0 && n <= 9;
-    uint64_t v = 0;
-    for (size_t i = 0; digits && i < n; i++) {
-        digits = s[i] >= '0' && s[i] <= '9';
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (digits)
-        return (uint32_t)v;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h % ACK277_CTRL_MOD;
-}
-
-static bool ack277_digits(const char *s, size_t n)
-{
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
 }
 
 /* CCYYMMDD and HHMM of the input ISA (a fixed placeholder when malformed). */
 static void ack277_isa_datetime(const ack277 *a, char date[9], char time[5])
 {
-    bool okd = a->have_isa && ack277_digits(a->isa.date, 6);
-    bool okt = a->have_isa && ack277_digits(a->isa.time, 4);
-    memcpy(date + 2, okd ? a->isa.date : "000101", 7);
+    ack_isa_datetime(a->have_isa ? &a->isa : NULL, date + 2, time);
     memcpy(date, date[2] < '7' ? "20" : "19", 2);
-    memcpy(time, okt ? a->isa.time : "0000", 5);
 }
 
 /* ---- state -------------------------------------------------------------- */
@@ -330,8 +270,8 @@ void ack277_input_isa(ack277 *a, const x12_isa *isa)
     a->isa = *isa;
     a->have_isa = true;
     ack277_set_format(a, &isa->delims);
-    a->ctrl = a->o.use_counter ? (uint32_t)(a->o.counter % ACK277_CTRL_MOD)
-                               : ack277_ctrl_value(isa->ctrl);
+    a->ctrl =
+        a->o.use_counter ? (uint32_t)(a->o.counter % ACK_CTRL_MOD) : ack_ctrl_value(isa->ctrl);
     snprintf(a->ctrl9, sizeof a->ctrl9, "%09" PRIu32, a->ctrl);
     snprintf(a->gs06, sizeof a->gs06, "%" PRIu32, a->ctrl);
 }

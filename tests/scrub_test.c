@@ -8,7 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "claimd/x12.h"
-#include "testutil.h"
+#include "tu_proc.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -146,22 +146,7 @@ static void run_exec(run *r, const char *const *args)
     for (; args[n] && n < 63; n++)
         argv[n] = strcmp(args[n], "@OUT") == 0 ? r->outdir : args[n];
     argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        int e = open(fe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int o = open("/dev/null", O_WRONLY);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st), "%s died", argv[0]);
-    r->status = WEXITSTATUS(st);
-    cr_assert_neq(r->status, 127, "cannot run %s", argv[0]);
+    r->status = tu_exec(argv, NULL, fe);
     free(r->err);
     r->err = tu_slurp(fe, NULL);
     free(fe);
@@ -169,42 +154,12 @@ static void run_exec(run *r, const char *const *args)
 
 static char *out_file(const run *r, const char *name, size_t *len, mode_t *mode)
 {
-    char *p = tu_path(r->outdir, name);
-    struct stat st;
-    char *t = NULL;
-    if (stat(p, &st) == 0) {
-        if (mode)
-            *mode = st.st_mode & 07777;
-        t = tu_slurp(p, len);
-    }
-    free(p);
-    return t;
-}
-
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = tu_path(dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rm_dir(p);
-        else
-            unlink(p);
-        free(p);
-    }
-    closedir(d);
-    rmdir(dir);
+    return tu_read_file(r->outdir, name, len, mode);
 }
 
 static void run_free(run *r)
 {
-    rm_dir(r->dir);
+    tu_rm_rf(r->dir);
     free(r->err);
 }
 

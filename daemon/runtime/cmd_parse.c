@@ -263,24 +263,15 @@ static const char *parse_base(const char *path)
 
 static int parse_walk(parse_ctx *p, ack_999 *ack, const char *path)
 {
-    x12_sink_pair pair = {0};
-    x12_sink sink;
-    ack_999_sink(ack, &pair.a);
-    pair.b = (x12_sink){.ctx = p,
-                        .ichg_begin = parse_on_ichg_begin,
-                        .group_begin = parse_on_group_begin,
-                        .txn_begin = parse_on_txn_begin,
-                        .claim = parse_on_claim,
-                        .txn_end = parse_on_txn_end,
-                        .ichg_end = parse_on_ichg_end};
-    x12_sink_tee(&pair, &sink);
-    x12_walker *w;
-    int rc = x12_walker_create(&sink, &w);
-    if (rc)
-        return rc;
-    rc = xfeed_file(path, w, 0, NULL);
-    uint64_t off = x12_walker_error_off(w);
-    x12_walker_free(w);
+    const x12_sink sink = {.ctx = p,
+                           .ichg_begin = parse_on_ichg_begin,
+                           .group_begin = parse_on_group_begin,
+                           .txn_begin = parse_on_txn_begin,
+                           .claim = parse_on_claim,
+                           .txn_end = parse_on_txn_end,
+                           .ichg_end = parse_on_ichg_end};
+    uint64_t off = 0;
+    int rc = xfeed_walk_acked(path, ack, &sink, &off);
     if (rc == -CLAIMD_EX12_STOPPED)
         rc = p->err ? p->err : ack_999_error(ack);
     bool walk_err = rc <= -CLAIMD_EBASE && rc > -CLAIMD_ETBL_BASE;

@@ -352,24 +352,15 @@ static const char *scrub_base(const char *path)
 
 static int scrub_walk(scrub_file *f, const char *path)
 {
-    x12_sink_pair pair = {0};
-    x12_sink sink;
-    ack_999_sink(f->a999, &pair.a);
-    pair.b = (x12_sink){.ctx = f,
-                        .ichg_begin = scrub_on_ichg_begin,
-                        .group_begin = scrub_on_group_begin,
-                        .txn_begin = scrub_on_txn_begin,
-                        .claim = scrub_on_claim,
-                        .txn_end = scrub_on_txn_end,
-                        .ichg_end = scrub_on_ichg_end};
-    x12_sink_tee(&pair, &sink);
-    x12_walker *w;
-    int rc = x12_walker_create(&sink, &w);
-    if (rc)
-        return rc;
-    rc = xfeed_file(path, w, 0, NULL);
-    uint64_t off = x12_walker_error_off(w);
-    x12_walker_free(w);
+    const x12_sink sink = {.ctx = f,
+                           .ichg_begin = scrub_on_ichg_begin,
+                           .group_begin = scrub_on_group_begin,
+                           .txn_begin = scrub_on_txn_begin,
+                           .claim = scrub_on_claim,
+                           .txn_end = scrub_on_txn_end,
+                           .ichg_end = scrub_on_ichg_end};
+    uint64_t off = 0;
+    int rc = xfeed_walk_acked(path, f->a999, &sink, &off);
     if (rc == -CLAIMD_EX12_STOPPED)
         rc = f->err ? f->err : ack_999_error(f->a999);
     bool walk_err = rc <= -CLAIMD_EBASE && rc > -CLAIMD_ETBL_BASE;

@@ -75,3 +75,19 @@ int xfeed_file(const char *path, x12_walker *w, size_t bufsize, xfeed_stats *sta
     close(fd);
     return rc;
 }
+
+int xfeed_walk_acked(const char *path, ack_999 *ack, const x12_sink *sink, uint64_t *err_off)
+{
+    x12_sink_pair pair = {.b = *sink};
+    x12_sink tee;
+    ack_999_sink(ack, &pair.a);
+    x12_sink_tee(&pair, &tee);
+    x12_walker *w;
+    int rc = x12_walker_create(&tee, &w);
+    if (rc)
+        return rc;
+    rc = xfeed_file(path, w, 0, NULL);
+    *err_off = x12_walker_error_off(w);
+    x12_walker_free(w);
+    return rc;
+}

@@ -8,6 +8,7 @@
 #ifndef CLAIMD_XFEED_H
 #define CLAIMD_XFEED_H
 
+#include "claimd/ack.h"
 #include "claimd/x12.h"
 
 #include <stddef.h>
@@ -35,5 +36,11 @@ int xfeed_fd(int fd, x12_walker *w, size_t bufsize, xfeed_stats *stats);
 /* Opens path read-only (advising sequential access), then as xfeed_fd().
  * Returns -errno of open(2) too. */
 int xfeed_file(const char *path, x12_walker *w, size_t bufsize, xfeed_stats *stats);
+
+/* Walks the file at path once, reporting every event to the 999 builder ack
+ * and to the caller's sink (in that order). Returns 0 or an error as for
+ * xfeed_file() (-CLAIMD_EX12_STOPPED when a callback stopped the walk: the
+ * caller knows why); *err_off is where a walk error was found. */
+int xfeed_walk_acked(const char *path, ack_999 *ack, const x12_sink *sink, uint64_t *err_off);
 
 #endif

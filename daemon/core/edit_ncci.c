@@ -49,12 +49,16 @@ typedef struct edit_pair {
 static void edit_ncci_probe(edit_ctx *x, const edit_pair *p, size_t n, const uint32_t *dos)
 {
     const clm_claim *c = x->c;
+    tbl_ncci_query q[EDIT_NCCI_BATCH];
     for (size_t k = 0; k < n; k++)
-        tbl_ncci_prefetch(x->v, c->lines[p[k].i].code, c->lines[p[k].j].code);
+        q[k] = (tbl_ncci_query){
+            .col1 = c->lines[p[k].i].code, .col2 = c->lines[p[k].j].code, .dos = dos[p[k].i]};
+    /* one batch: every pair hashed once, prefetched, then probed */
+    tbl_ncci_get_many(x->v, q, n);
     for (size_t k = 0; k < n; k++) {
         const clm_line *a = &c->lines[p[k].i], *b = &c->lines[p[k].j];
-        const tbl_ncci *r;
-        if (tbl_ncci_get(x->v, a->code, b->code, dos[p[k].i], &r) != 0)
+        const tbl_ncci *r = q[k].out;
+        if (q[k].rc != 0)
             continue; /* no edit, or none in force on the date (deleted) */
         if (r->mod_ind == 9)
             continue; /* not applicable */

@@ -290,17 +290,32 @@ static inline bool slot_key_eq(const tbl_desc *d, const uint8_t *rec, const uint
     return key_eq(k, gkey, len);
 }
 
-void tbl_idx_prefetch(const tbl_idx *ix, const uint8_t *gkey)
+uint64_t tbl_idx_hash(const tbl_idx *ix, const uint8_t *gkey)
 {
-    uint64_t s = XXH3_64bits(gkey, ix->group_len) & ix->mask;
-    const uint8_t *r = ix->recs + s * ix->rec_size;
+    return XXH3_64bits(gkey, ix->group_len);
+}
+
+void tbl_idx_prefetch_h(const tbl_idx *ix, uint64_t hash)
+{
+    const uint8_t *r = ix->recs + (hash & ix->mask) * ix->rec_size;
     __builtin_prefetch(r);
     __builtin_prefetch(r + 64);
 }
 
+void tbl_idx_prefetch(const tbl_idx *ix, const uint8_t *gkey)
+{
+    tbl_idx_prefetch_h(ix, tbl_idx_hash(ix, gkey));
+}
+
 bool tbl_idx_find(const tbl_idx *ix, const uint8_t *gkey, uint32_t *first, uint32_t *count)
 {
-    uint64_t s = XXH3_64bits(gkey, ix->group_len) & ix->mask;
+    return tbl_idx_find_h(ix, gkey, tbl_idx_hash(ix, gkey), first, count);
+}
+
+bool tbl_idx_find_h(const tbl_idx *ix, const uint8_t *gkey, uint64_t hash, uint32_t *first,
+                    uint32_t *count)
+{
+    uint64_t s = hash & ix->mask;
     const tbl_desc *d = &tbl_descs[ix->hdr->table];
     /* Bounded: no group starts more than max_probe slots past its home (the
      * builder places groups in home order, so the slots between a group's

@@ -138,6 +138,13 @@ uint64_t tbl_code_hash(const uint8_t *code6);
 /* Starts loading the cache lines a tbl_idx_find of gkey will read first. */
 void tbl_idx_prefetch(const tbl_idx *ix, const uint8_t *gkey);
 
+/* The same steps with the key's hash computed once by the caller (batched
+ * lookups hash each key once for the prefetch and the probe). */
+uint64_t tbl_idx_hash(const tbl_idx *ix, const uint8_t *gkey);
+void tbl_idx_prefetch_h(const tbl_idx *ix, uint64_t hash);
+bool tbl_idx_find_h(const tbl_idx *ix, const uint8_t *gkey, uint64_t hash, uint32_t *first,
+                    uint32_t *count);
+
 /* LMDB's codes to ours: errno values (positive) to -errno, MDB_NOTFOUND to
  * -CLAIMD_ETBL_NOT_FOUND, corruption to -CLAIMD_ETBL_CORRUPT, the rest to
  * -CLAIMD_ETBL_LMDB. */

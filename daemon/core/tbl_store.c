@@ -243,14 +243,12 @@ typedef bool (*match_fn)(const void *rec, const void *arg);
 
 /* Finds the group of gkey and, among its rows that match, the one whose
  * period covers dos (the latest from: rows sort by key, from, to). */
-static int lookup(const tbl_version *v, tbl_table t, const uint8_t *gkey, uint32_t dos,
-                  match_fn match, const void *arg, const void **out)
+static int lookup_h(const tbl_version *v, tbl_table t, const uint8_t *gkey, uint64_t hash,
+                    uint32_t dos, match_fn match, const void *arg, const void **out)
 {
-    if (!v->has[t])
-        return -CLAIMD_ETBL_NOT_FOUND;
     const tbl_idx *ix = &v->idx[t];
     uint32_t first, n;
-    if (!tbl_idx_find(ix, gkey, &first, &n))
+    if (!tbl_idx_find_h(ix, gkey, hash, &first, &n))
         return -CLAIMD_ETBL_NOT_FOUND;
     const tbl_desc *d = &tbl_descs[t];
     const uint8_t *r = ix->recs + (size_t)first * ix->rec_size;
@@ -269,6 +267,14 @@ static int lookup(const tbl_version *v, tbl_table t, const uint8_t *gkey, uint32
         return 0;
     }
     return seen ? -CLAIMD_ETBL_NOT_EFFECTIVE : -CLAIMD_ETBL_NOT_FOUND;
+}
+
+static int lookup(const tbl_version *v, tbl_table t, const uint8_t *gkey, uint32_t dos,
+                  match_fn match, const void *arg, const void **out)
+{
+    if (!v->has[t])
+        return -CLAIMD_ETBL_NOT_FOUND;
+    return lookup_h(v, t, gkey, tbl_idx_hash(&v->idx[t], gkey), dos, match, arg, out);
 }
 
 #define KEY1(buf, s, n)                                                                            \
@@ -382,6 +388,41 @@ void tbl_ncci_prefetch(const tbl_version *v, const char *col1, const char *col2)
     if (!v->has[TBL_NCCI] || !tbl_put_code(k, col1, 5) || !tbl_put_code(k + 6, col2, 5))
         return;
     tbl_idx_prefetch(&v->idx[TBL_NCCI], k);
+}
+
+void tbl_ncci_get_many(const tbl_version *v, tbl_ncci_query *q, size_t n)
+{
+    enum { CHUNK = 16 };
+    const tbl_idx *ix = &v->idx[TBL_NCCI];
+    for (size_t base = 0; base < n; base += CHUNK) {
+        size_t m = n - base < CHUNK ? n - base : CHUNK;
+        uint8_t k[CHUNK][12];
+        uint64_t h[CHUNK];
+        bool live[CHUNK];
+        /* pass 1: key, filter, hash and prefetch: the misses overlap */
+        for (size_t i = 0; i < m; i++) {
+            tbl_ncci_query *x = &q[base + i];
+            x->out = NULL;
+            x->rc = -CLAIMD_ETBL_NOT_FOUND;
+            memset(k[i], 0, sizeof k[i]);
+            live[i] = v->has[TBL_NCCI] && tbl_put_code(k[i], x->col1, 5) &&
+                      tbl_put_code(k[i] + 6, x->col2, 5) &&
+                      (!ix->filter ||
+                       (filter_has(ix, ix->filter, k[i]) &&
+                        filter_has(ix, ix->filter + (ix->filter_mask + 1) / 64, k[i] + 6)));
+            if (live[i]) {
+                h[i] = tbl_idx_hash(ix, k[i]);
+                tbl_idx_prefetch_h(ix, h[i]);
+            }
+        }
+        /* pass 2: probe */
+        for (size_t i = 0; i < m; i++) {
+            tbl_ncci_query *x = &q[base + i];
+            if (live[i])
+                x->rc =
+                    lookup_h(v, TBL_NCCI, k[i], h[i], x->dos, NULL, NULL, (const void **)&x->out);
+        }
+    }
 }
 
 int tbl_ncci_any(const tbl_version *v, const char *code)

@@ -224,6 +224,18 @@ int tbl_ncci_any(const tbl_version *v, const char *code);
  * memory latencies overlap instead of adding up. Never fails. */
 void tbl_ncci_prefetch(const tbl_version *v, const char *col1, const char *col2);
 
+/* Looks up n pairs at once: each key is hashed once, all are prefetched,
+ * then probed, so the cache misses of a claim's pairs overlap. For each
+ * query, rc and out are what tbl_ncci_get(v, col1, col2, dos, &out) gives
+ * (out NULL unless rc is 0). Never fails as a whole. */
+typedef struct tbl_ncci_query {
+    const char *col1, *col2;
+    uint32_t dos;
+    int rc;
+    const tbl_ncci *out;
+} tbl_ncci_query;
+void tbl_ncci_get_many(const tbl_version *v, tbl_ncci_query *q, size_t n);
+
 /* The same for a table keyed by one code (icd10cm, hcpcs, pprrvu, zip5, mue,
  * pos, agesex, modifiers): a claim's edits prefetch all their codes first,
  * then look them up. Does nothing for other tables or bad codes. */

@@ -174,9 +174,21 @@ void fp_set_free(fp_set *s)
 }
 
 /* 1 when present, 0 when inserted (there is always an empty slot). */
+/* The home slot of f in a table of cap (a power of two) slots. */
+static size_t fp_home(fp128 f, size_t cap)
+{
+    return (size_t)(f.lo ^ (f.hi >> 7)) & (cap - 1);
+}
+
+void fp_set_prefetch(const fp_set *s, const fp128 *f)
+{
+    if (s && f && s->cap)
+        __builtin_prefetch(&s->slots[fp_home(*f, s->cap)], 1);
+}
+
 static int fp_set_put(fp128 *slots, size_t cap, fp128 f)
 {
-    size_t mask = cap - 1, i = (size_t)(f.lo ^ (f.hi >> 7)) & mask;
+    size_t mask = cap - 1, i = fp_home(f, cap);
     for (;; i = (i + 1) & mask) {
         fp128 *p = &slots[i];
         if (p->lo == f.lo && p->hi == f.hi)

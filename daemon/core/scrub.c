@@ -65,6 +65,9 @@ int scrub_eval(const scrub_cfg *cfg, const clm_claim *c, scrub_work *w)
     int rc = scrub_lines_reserve(w, c->nlines);
     if (rc)
         return rc;
+    w->has_fp = fp_claim(c, &w->fp);
+    if (w->has_fp && cfg->fp_hint)
+        cfg->fp_hint(cfg->fp_hint_ctx, &w->fp);
     rc = edit_claim(cfg->v, cfg->s, c, c->bht_date, &w->f);
     if (rc)
         return rc;
@@ -75,7 +78,6 @@ int scrub_eval(const scrub_cfg *cfg, const clm_claim *c, scrub_work *w)
     rc = price_claim(cfg->v, cfg->s, c, &w->f, w->lines, &w->allowed, &w->any_priced);
     if (rc)
         return rc;
-    w->has_fp = fp_claim(c, &w->fp);
     w->rejected = edit_rejected(&w->f);
     return 0;
 }

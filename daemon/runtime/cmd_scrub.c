@@ -93,6 +93,11 @@ typedef struct scrub_file {
 
 /* ---- duplicates --------------------------------------------------------- */
 
+static void scrub_fp_hint(void *ctx, const fp128 *fp)
+{
+    fp_set_prefetch(((scrub_run *)ctx)->fps, fp);
+}
+
 static int scrub_dup(void *ctx, const fp128 *fp)
 {
     scrub_run *r = ctx;
@@ -590,6 +595,8 @@ int cmd_scrub_main(int argc, char **argv)
         scrub_run_free(&r);
         return 1;
     }
+    r.cfg.fp_hint = scrub_fp_hint;
+    r.cfg.fp_hint_ctx = &r;
     for (int i = a.first; i < argc; i++) {
         r.files++;
         if (scrub_file_run(&r, argv[i]) != 0)

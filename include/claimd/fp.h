@@ -36,6 +36,10 @@ void fp_set_free(fp_set *s);                    /* NULL is a no-op */
  * was added, -ENOMEM when the set could not grow. */
 int fp_set_add(fp_set *s, const fp128 *f);
 
+/* Starts loading the slot fp_set_add(s, f) will probe first: a caller that
+ * knows the fingerprint early hides the set's cache miss behind other work. */
+void fp_set_prefetch(const fp_set *s, const fp128 *f);
+
 size_t fp_set_count(const fp_set *s);
 size_t fp_set_bytes(const fp_set *s); /* memory held */
 

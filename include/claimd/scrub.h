@@ -34,6 +34,10 @@
 typedef struct scrub_cfg {
     const tbl_version *v;
     const edit_settings *s;
+    /* Optional: told the claim's fingerprint before the edits run, so the
+     * duplicate set can start loading its slot (fp_set_prefetch). */
+    void (*fp_hint)(void *ctx, const fp128 *fp);
+    void *fp_hint_ctx;
 } scrub_cfg;
 
 /* A thread's reusable state and the results of the last claim. The caller

@@ -55,7 +55,7 @@ fi
 
 log "release build in $build"
 CLAIMD_NO_INSTALL="${CLAIMD_NO_INSTALL:-0}" tools/dev.sh build >/dev/null 2>&1 || true
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLAIMD_TESTS=OFF >/dev/null
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLAIMD_TESTS=OFF -DCLAIMD_LTO=ON >/dev/null
 cmake --build "$build" >/dev/null
 claimd="$build/daemon/claimd"
 claimdb="$build/tools/claimdb/claimdb"

@@ -3,7 +3,8 @@
 #
 #   tools/dev.sh run     set up, build, and run the main job on the embedded default
 #   tools/dev.sh test    set up, build, and run every test (also under ASan+UBSan,
-#                        and the fuzz smoke runs with clang)
+#                        the ring stress programs under TSan, and the fuzz smoke
+#                        runs with clang)
 #   tools/dev.sh build   set up and build only (build/)
 #
 # Debian packages that are missing are installed with apt-get (as root, or
@@ -85,6 +86,13 @@ test)
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DCLAIMD_SANITIZE=ON -DCLAIMD_BENCH=OFF "${werror[@]}"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         run_ctest build-asan
+    # Criterion aborts under TSan: this stage builds only the stress programs
+    # of tests/tsan (target claimd_stress) with -fsanitize=thread.
+    echo "== clang ThreadSanitizer build, ring/reorder stress programs" >&2
+    CC=clang cmake -S "$root" -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCLAIMD_TSAN=ON -DCLAIMD_BENCH=OFF "${werror[@]}" >/dev/null
+    cmake --build build-tsan -j "$jobs" --target claimd_stress
+    run_ctest build-tsan -L tsan
     echo "== clang libFuzzer build, smoke runs" >&2
     CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLAIMD_FUZZ=ON "${werror[@]}"
     run_ctest build-fuzz -L fuzz

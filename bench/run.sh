@@ -135,6 +135,9 @@ for n in $sizes; do
             "$n" "$bytes" "$t" "$secs" "$anon" "$file" "$obytes" "${summary//\"/\'}" >>"$results"
     done
 
+    log "stage shares (bench_stages, one thread)"
+    "$build/bench/bench_stages" --tables "$tables" "$batch" >"$out/stages-$n.txt" 2>&1 || true
+
     log "write + fsync floor ($obytes bytes, as much as the outputs)"
     t0=$(date +%s.%N)
     dd if=/dev/zero of="$work/fsync.tmp" bs=1M count=$(((obytes + 1048575) / 1048576)) \

@@ -1,0 +1,522 @@
+/* The ordered half of `claimd scrub`: see scrub_writer.h.
+ *
+ * Claims are written as they arrive, before their transaction's verdict
+ * (known only at its SE): the results and the 277CA body go to temporary
+ * files, and when the 999 rejects the transaction both are cut back to where
+ * the transaction started, with the counts, the 277CA HL numbering and the
+ * duplicate set restored. No transaction is held in memory.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "scrub_writer.h"
+
+#include "claimd/error.h"
+#include "claimd/log.h"
+#include "claimd/uring.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the run ------------------------------------------------------------ */
+
+static void scrub_fp_hint(void *ctx, const fp128 *fp)
+{
+    fp_set_prefetch(((scrub_run *)ctx)->fps, fp);
+}
+
+int scrub_run_init(scrub_run *r, tbl_version *v, size_t expect)
+{
+    r->v = v;
+    /* a line break after each segment: easier to read, and every X12 reader
+     * skips it */
+    r->ao = (ack_opts){.newline = 1};
+    r->cfg = (scrub_cfg){.v = v, .s = &r->es};
+    scrub_work_init(&r->w);
+    cbuf_init(&r->pre);
+    if (fp_set_create(expect, &r->fps) != 0)
+        return -ENOMEM;
+    r->cfg.fp_hint = scrub_fp_hint;
+    r->cfg.fp_hint_ctx = r;
+    return 0;
+}
+
+void scrub_run_release(scrub_run *r)
+{
+    fp_set_free(r->fps);
+    free(r->fpv);
+    scrub_work_release(&r->w);
+    cbuf_release(&r->pre);
+    tbl_close(r->v);
+    r->fps = NULL;
+    r->fpv = NULL;
+    r->v = NULL;
+}
+
+/* ---- duplicates --------------------------------------------------------- */
+
+static int scrub_dup(scrub_run *r, const fp128 *fp)
+{
+    int rc = fp_set_add(r->fps, fp);
+    if (rc != 0)
+        return rc; /* 1: seen before; or -ENOMEM */
+    if (r->nfp == r->capfp) {
+        size_t cap = r->capfp ? r->capfp * 2 : 4096;
+        fp128 *v = realloc(r->fpv, sizeof *v * cap);
+        if (!v)
+            return -ENOMEM;
+        r->fpv = v;
+        r->capfp = cap;
+    }
+    r->fpv[r->nfp++] = *fp;
+    return 0;
+}
+
+/* Forgets the fingerprints added after the first n (a rejected transaction's):
+ * the set has no removal, so it is rebuilt from the ones kept. */
+static int scrub_dup_rewind(scrub_run *r, size_t n)
+{
+    if (r->nfp <= n)
+        return 0;
+    fp_set *s;
+    int rc = fp_set_create(n ? n * 2 : 1024, &s);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = fp_set_add(s, &r->fpv[i]) < 0 ? -ENOMEM : 0;
+    if (rc) {
+        fp_set_free(s);
+        return rc;
+    }
+    fp_set_free(r->fps);
+    r->fps = s;
+    r->nfp = n;
+    return 0;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+void scrub_safe(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '?';
+    dst[i] = 0;
+}
+
+void scrub_writer_ichg_begin(scrub_file *f, const x12_isa *isa)
+{
+    scrub_safe(f->isa13, sizeof f->isa13, isa->ctrl);
+    ack277_input_isa(f->a277, isa);
+}
+
+void scrub_writer_group_begin(scrub_file *f, const x12_gs *gs)
+{
+    scrub_safe(f->gs06, sizeof f->gs06, gs->ctrl);
+    if (strncmp(gs->version, "005010X222", 10) == 0 || strncmp(gs->version, "005010X223", 10) == 0)
+        ack277_input_gs(f->a277, gs);
+    else
+        log_warn(SCRUB_MOD, "%s: interchange %s group %s: not a 5010 837; rejected in the 999",
+                 f->name, f->isa13, f->gs06);
+}
+
+void scrub_writer_txn_begin(scrub_file *f)
+{
+    f->mark_res = ofile_tell(&f->res);
+    f->mark_body = ofile_tell(&f->body);
+    f->mark_nfp = f->run->nfp;
+    ack277_mark_get(f->a277, &f->mark277);
+    f->mark_cnt = f->cnt;
+    f->txn_claims = 0;
+    ack277_txn_begin(f->a277);
+}
+
+void scrub_done_from_work(scrub_done *d, const scrub_work *w, uint16_t *edits)
+{
+    uint32_t n = w->f.n < EDIT_MAX_FINDINGS ? w->f.n : EDIT_MAX_FINDINGS;
+    for (uint32_t i = 0; i < n; i++)
+        edits[i] = w->f.f[i].edit;
+    *d = (scrub_done){.json = w->json.p,
+                      .json_len = w->json.len,
+                      .x277 = w->x277.p,
+                      .x277_len = w->x277.len,
+                      .x277_segs = w->x277_segs,
+                      .rejected = w->rejected,
+                      .has_fp = w->has_fp,
+                      .fp = w->fp,
+                      .edits = edits,
+                      .nedits = n};
+}
+
+/* A duplicate (rare): evaluated again in the run's own work, marked and
+ * rendered, so *d then describes r->w. scrub_eval is a pure function of the
+ * claim and the tables: the same findings and prices as the first time. */
+static int scrub_writer_redo_dup(scrub_run *r, const ack277_fmt *fmt, const clm_claim *c,
+                                 scrub_done *d, uint16_t *edits)
+{
+    scrub_cfg cfg = r->cfg;
+    cfg.fp_hint = NULL;
+    int rc = scrub_eval(&cfg, c, &r->w);
+    if (rc)
+        return rc;
+    scrub_mark_duplicate(&cfg, c, &r->w);
+    rc = scrub_render(fmt, c, &r->w);
+    if (rc == 0)
+        scrub_done_from_work(d, &r->w, edits);
+    return rc;
+}
+
+int scrub_writer_claim(scrub_file *f, const clm_claim *c, const scrub_done *done)
+{
+    scrub_run *r = f->run;
+    if (f->err)
+        return f->err;
+    const ack277_fmt *fmt = ack277_format(f->a277);
+    scrub_done dd = *done;
+    uint16_t edits[EDIT_MAX_FINDINGS];
+    int rc = dd.has_fp ? scrub_dup(r, &dd.fp) : 0;
+    if (rc == 1)
+        rc = scrub_writer_redo_dup(r, fmt, c, &dd, edits);
+    if (rc == 0) {
+        cbuf_clear(&r->pre);
+        rc = ack277_claim_begin(f->a277, &r->pre, c, dd.rejected);
+        ack277_add_segs(f->a277, dd.x277_segs);
+    }
+    if (rc) {
+        f->err = rc;
+        return rc;
+    }
+    ofile_write(&f->res, dd.json, dd.json_len);
+    ofile_write(&f->body, r->pre.p, r->pre.len);
+    ofile_write(&f->body, dd.x277, dd.x277_len);
+    f->txn_claims++;
+    if (dd.rejected)
+        f->cnt.rejected++;
+    else
+        f->cnt.accepted++;
+    for (uint32_t i = 0; i < dd.nedits; i++)
+        if (dd.edits[i] < EDIT_COUNT)
+            f->cnt.edits[dd.edits[i]]++;
+    return 0;
+}
+
+int scrub_writer_txn_end(scrub_file *f, char verdict, const char *st_ctrl)
+{
+    if (verdict != 'R') {
+        f->txn_acc++;
+        return 0;
+    }
+    /* the 999 rejects it: none of its claims is scrubbed */
+    f->txn_rej++;
+    f->claims_dropped += f->txn_claims;
+    f->cnt = f->mark_cnt;
+    ack277_mark_restore(f->a277, &f->mark277);
+    int rc = ofile_truncate(&f->res, f->mark_res);
+    if (rc == 0)
+        rc = ofile_truncate(&f->body, f->mark_body);
+    if (rc == 0)
+        rc = scrub_dup_rewind(f->run, f->mark_nfp);
+    if (rc && !f->err)
+        f->err = rc;
+    if (f->txn_claims)
+        log_info(SCRUB_MOD,
+                 "%s: interchange %s group %s transaction %s rejected in the 999: %" PRIu64
+                 " claims not scrubbed",
+                 f->name, f->isa13, f->gs06, st_ctrl, f->txn_claims);
+    f->txn_claims = 0;
+    return rc;
+}
+
+void scrub_writer_ichg_end(scrub_file *f, char verdict, int ichg_err)
+{
+    if (ichg_err < 0)
+        return;
+    log_warn(SCRUB_MOD, "%s: interchange %s: envelope error, TA1 %c with note %03u", f->name,
+             f->isa13, verdict ? verdict : '?', (unsigned)ichg_err % 1000u);
+}
+
+/* ---- summary.json ------------------------------------------------------- */
+
+static const char *scrub_sev_name(unsigned sev)
+{
+    return sev == EDIT_SEV_ERROR ? "error" : sev == EDIT_SEV_WARNING ? "warning" : "off";
+}
+
+static void scrub_json_date(cbuf *b, uint32_t d)
+{
+    if (d == 0 || d >= 99991231u)
+        cbuf_puts(b, "null");
+    else
+        cbuf_json_date(b, d);
+}
+
+static void scrub_summary_tables(cbuf *b, const tbl_version *v)
+{
+    const tbl_info *in = tbl_version_info(v);
+    cbuf_puts(b, ",\"tables\":{\"path\":");
+    cbuf_json_cstr_or_null(b, tbl_version_path(v));
+    cbuf_puts(b, ",\"name\":");
+    cbuf_json_cstr_or_null(b, in->name);
+    cbuf_puts(b, ",\"sources\":[");
+    for (uint32_t i = 0; i < in->nsources; i++) {
+        const tbl_source *s = &in->sources[i];
+        cbuf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
+        cbuf_json_cstr_or_null(b, s->kind);
+        cbuf_puts(b, ",\"name\":");
+        cbuf_json_cstr_or_null(b, s->name);
+        cbuf_puts(b, ",\"checksum\":");
+        cbuf_json_cstr_or_null(b, s->checksum);
+        cbuf_printf(b, ",\"rows\":%" PRIu64 ",\"period\":", s->rows);
+        if (s->period.from == 0 && (s->period.to == 0 || s->period.to >= 99991231u)) {
+            cbuf_puts(b, "null");
+        } else {
+            cbuf_puts(b, "{\"from\":");
+            scrub_json_date(b, s->period.from);
+            cbuf_puts(b, ",\"to\":");
+            scrub_json_date(b, s->period.to);
+            cbuf_putc(b, '}');
+        }
+        cbuf_putc(b, '}');
+    }
+    cbuf_puts(b, "]}");
+}
+
+static void scrub_summary_settings(cbuf *b, const edit_settings *es)
+{
+    edit_settings def;
+    edit_settings_default(&def);
+    cbuf_puts(b, ",\"settings\":{\"severity\":{");
+    bool first = true;
+    for (unsigned i = 0; i < EDIT_COUNT; i++) {
+        if (es->severity[i] == def.severity[i])
+            continue;
+        const edit_def *d = edit_def_of((edit_id)i);
+        cbuf_puts(b, first ? "" : ",");
+        cbuf_json_cstr_or_null(b, d ? d->name : "?");
+        cbuf_printf(b, ":\"%s\"", scrub_sev_name(es->severity[i]));
+        first = false;
+    }
+    cbuf_printf(b, "},\"timely_filing_days\":%" PRIu32 "}", es->timely_filing_days);
+}
+
+/* The file's summary: a pure function of the inputs, the tables and the
+ * settings (no timings, no dates of the run). */
+static void scrub_summary(cbuf *b, const scrub_file *f)
+{
+    const scrub_counts *c = &f->cnt;
+    cbuf_puts(b, "{\"file\":");
+    cbuf_json_str(b, f->name, strlen(f->name));
+    cbuf_printf(b,
+                ",\"claims\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
+                ",\"claims_not_scrubbed\":%" PRIu64 ",\"transactions\":{\"accepted\":%" PRIu64
+                ",\"rejected\":%" PRIu64 "},\"edits\":{",
+                c->accepted + c->rejected, c->accepted, c->rejected, f->claims_dropped, f->txn_acc,
+                f->txn_rej);
+    for (unsigned i = 0; i < EDIT_COUNT; i++) {
+        const edit_def *d = edit_def_of((edit_id)i);
+        cbuf_puts(b, i ? "," : "");
+        cbuf_json_cstr_or_null(b, d ? d->name : "?");
+        cbuf_printf(b, ":%" PRIu64, c->edits[i]);
+    }
+    cbuf_putc(b, '}');
+    scrub_summary_tables(b, f->run->v);
+    cbuf_puts(b, ",\"claimd_version\":\"" CLAIMD_VERSION "\"");
+    scrub_summary_settings(b, &f->run->es);
+    cbuf_puts(b, "}\n");
+}
+
+/* Writes the 277CA (head, body, tail), the 999/TA1 and the summary; then
+ * renames the results and the 277CA into place. */
+int scrub_file_commit(scrub_file *f)
+{
+    scrub_run *r = f->run;
+    const char *dir = r->outdir;
+    cbuf t;
+    cbuf_init(&t);
+    ofile x;
+    int rc = ofile_open(&x, dir, f->name, "277ca");
+    if (rc == 0) {
+        ack277_head(f->a277, &t);
+        ofile_write(&x, t.p, t.len);
+        rc = ofile_append_file(&x, &f->body);
+        cbuf_clear(&t);
+        ack277_tail(f->a277, &t);
+        ofile_write(&x, t.p, t.len);
+        rc = rc ? rc : cbuf_error(&t);
+        if (rc)
+            ofile_abort(&x);
+        else
+            rc = ofile_commit(&x);
+    }
+    size_t n999, nta1;
+    const char *t999 = ack_999_text(f->a999, &n999);
+    const char *ta1 = ack_ta1_text(f->a999, &nta1);
+    if (rc == 0)
+        rc = ofile_write_atomic(dir, f->name, "999", n999 ? t999 : NULL, n999);
+    if (rc == 0)
+        rc = ofile_write_atomic(dir, f->name, "ta1", ta1, nta1);
+    if (rc == 0) {
+        cbuf_clear(&t);
+        scrub_summary(&t, f);
+        rc = cbuf_error(&t);
+        if (rc == 0)
+            rc = ofile_write_atomic(dir, f->name, "summary.json", t.p, t.len);
+    }
+    if (rc == 0)
+        rc = ofile_commit(&f->res);
+    cbuf_release(&t);
+    if (rc)
+        log_err(SCRUB_MOD, "%s: cannot write its outputs in %s: %s", f->name, dir,
+                claimd_strerror(rc));
+    return rc;
+}
+
+/* ---- one file ----------------------------------------------------------- */
+
+static const char *scrub_base(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+int scrub_file_open(scrub_file *f, scrub_run *r, const char *path)
+{
+    *f = (scrub_file){.run = r, .name = scrub_base(path)};
+    int rc = ofile_open(&f->res, r->outdir, f->name, "results.jsonl");
+    if (rc == 0)
+        rc = ofile_open_scratch(&f->body, r->outdir);
+    if (rc == 0)
+        rc = ack277_create(&r->ao, &f->a277);
+    if (rc == 0)
+        rc = ack_999_create(&r->ao, &f->a999);
+    if (rc)
+        log_err(SCRUB_MOD, "%s: cannot create its outputs in %s: %s", f->name, r->outdir,
+                claimd_strerror(rc));
+    return rc;
+}
+
+void scrub_file_close(scrub_file *f)
+{
+    ofile_abort(&f->res);
+    ofile_abort(&f->body);
+    ack277_free(f->a277);
+    ack_999_free(f->a999);
+    f->a277 = NULL;
+    f->a999 = NULL;
+}
+
+int scrub_file_walked(scrub_file *f, int rc, int stop_err, uint64_t err_off)
+{
+    if (rc == -CLAIMD_EX12_STOPPED)
+        rc = stop_err ? stop_err : f->err ? f->err : ack_999_error(f->a999);
+    else if (rc == 0 && f->err)
+        rc = f->err;
+    bool walk_err = rc <= -CLAIMD_EBASE && rc > -CLAIMD_ETBL_BASE;
+    if (rc && walk_err)
+        log_err(SCRUB_MOD, "%s: %s (at byte %" PRIu64 ")", f->name, claimd_strerror(rc), err_off);
+    else if (rc)
+        log_err(SCRUB_MOD, "%s: %s", f->name, claimd_strerror(rc));
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* The bytes of a segment split between reader buffers: the unconsumed tail
+ * of one buffer, joined with as much of the next as the walker needs. */
+typedef struct scrub_carry {
+    char *p;
+    size_t len, cap;
+} scrub_carry;
+
+static int scrub_carry_add(scrub_carry *c, const char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 65536;
+        while (cap < c->len + n)
+            cap *= 2;
+        char *q = realloc(c->p, cap);
+        if (!q)
+            return -ENOMEM;
+        c->p = q;
+        c->cap = cap;
+    }
+    memcpy(c->p + c->len, p, n);
+    c->len += n;
+    return 0;
+}
+
+/* Feeds buf[0..len) after the carried tail; leaves the new unconsumed tail
+ * in the carry. While a tail is carried, the next buffer's bytes are joined
+ * to it in growing pieces until the walker consumes past the tail; then the
+ * rest of the buffer is fed in place (no copy). */
+static int scrub_feed_buf(x12_walker *w, scrub_carry *c, const char *buf, size_t len)
+{
+    size_t off = 0, from_buf = 0; /* the carry ends with buf[off - from_buf .. off) */
+    int rc;
+    while (c->len && off < len) {
+        size_t n = c->len > 4096 ? c->len : 4096;
+        n = n < len - off ? n : len - off;
+        if ((rc = scrub_carry_add(c, buf + off, n)) != 0)
+            return rc;
+        off += n;
+        from_buf += n;
+        size_t used = 0;
+        if ((rc = x12_walker_feed(w, c->p, c->len, &used)) < 0)
+            return rc;
+        size_t rest = c->len - (used < c->len ? used : c->len);
+        if (rest <= from_buf) { /* the rest lies in buf: continue there */
+            off -= rest;
+            c->len = 0;
+            break;
+        }
+        memmove(c->p, c->p + (c->len - rest), rest);
+        c->len = rest;
+    }
+    if (off < len) {
+        size_t used = 0;
+        if ((rc = x12_walker_feed(w, buf + off, len - off, &used)) < 0)
+            return rc;
+        off += used < len - off ? used : len - off;
+        if ((rc = scrub_carry_add(c, buf + off, len - off)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void scrub_log_backend(scrub_run *r, const uring_reader *rd)
+{
+    if (r->backend_logged)
+        return;
+    r->backend_logged = true;
+    if (strcmp(uring_reader_backend(rd), "io_uring") == 0)
+        log_info(SCRUB_MOD, "reading with io_uring");
+    else
+        log_info(SCRUB_MOD, "io_uring unavailable (%s): reading with pread",
+                 r->no_uring            ? "--no-uring"
+                 : uring_env_no_uring() ? URING_ENV_NO_URING "=1"
+                                        : "cannot set up a ring");
+}
+
+int scrub_feed_file(scrub_run *r, const char *path, x12_walker *w)
+{
+    uring_reader *rd;
+    int rc = uring_reader_open(&rd, path, &(uring_reader_opts){.no_uring = r->no_uring});
+    if (rc)
+        return rc;
+    scrub_log_backend(r, rd);
+    scrub_carry c = {0};
+    void *buf;
+    size_t len;
+    while ((rc = uring_reader_next(rd, &buf, &len)) == 1) {
+        rc = scrub_feed_buf(w, &c, buf, len);
+        uring_reader_release(rd, buf);
+        if (rc)
+            break;
+    }
+    if (rc == 0)
+        rc = x12_walker_finish(w, c.p, c.len);
+    free(c.p);
+    uring_reader_free(rd);
+    return rc;
+}

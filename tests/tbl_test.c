@@ -322,7 +322,7 @@ Test(tbl, damaged_index_is_refused)
     int hit = 0;
     for (off_t i = 0; i + 8 <= len; i += 16) /* index values start 16-aligned */
         if (memcmp(p + i, "CLBDIDX", 7) == 0) {
-            p[i + 128 + 48 + 3] ^= 0x5a; /* in the first slots */
+            p[i + 192 + 48 + 3] ^= 0x5a; /* past the 192-byte header: in the first slots */
             hit++;
         }
     munmap(p, (size_t)len);

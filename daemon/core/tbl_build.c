@@ -249,7 +249,7 @@ typedef struct idx_plan {
     uint64_t ngroups, nslots, ntotal, filter_bits;
     uint32_t max_probe;
     grp *groups; /* heap, in home order after placement */
-    uint64_t data_len, filter_rel;
+    uint64_t data_len, filter_rel, pair_bits, pair_rel;
 } idx_plan;
 
 static uint64_t pow2_at_least(uint64_t x)
@@ -335,8 +335,15 @@ static int plan_index(const stage *s, tbl_table t, idx_plan *pl)
         if (pl->filter_bits < TBL_FILTER_MIN)
             pl->filter_bits = TBL_FILTER_MIN;
     }
+    if (t == TBL_NCCI) {
+        /* about 12 bits a pair, two bit positions: ~2 % false positives */
+        pl->pair_bits = pow2_at_least(pl->ngroups * 12);
+        if (pl->pair_bits < TBL_FILTER_MIN)
+            pl->pair_bits = TBL_FILTER_MIN;
+    }
     pl->filter_rel = ALIGN(pl->ntotal * d->rec_size, TBL_IDX_ALIGN);
-    pl->data_len = pl->filter_rel + 2 * pl->filter_bits / 8;
+    pl->pair_rel = pl->filter_rel + 2 * pl->filter_bits / 8;
+    pl->data_len = pl->pair_rel + pl->pair_bits / 8;
     return 0;
 }
 
@@ -373,6 +380,8 @@ static void write_index(uint8_t *p, size_t len, const stage *s, tbl_table t, con
     h.slots_off = data_off;
     h.filter_off = pl->filter_bits ? data_off + pl->filter_rel : 0;
     h.filter_bits = pl->filter_bits;
+    h.pair_off = pl->pair_bits ? data_off + pl->pair_rel : 0;
+    h.pair_bits = pl->pair_bits;
     h.data_len = pl->data_len;
     uint8_t *slots = p + h.slots_off;
     for (uint64_t g = 0; g < pl->ngroups; g++) {
@@ -389,6 +398,17 @@ static void write_index(uint8_t *p, size_t len, const stage *s, tbl_table t, con
             const uint8_t *r = s->buf + i * s->esize + s->rec_off;
             filter_set(f1, pl->filter_bits, (const char *)r + offsetof(tbl_ncci, col1));
             filter_set(f2, pl->filter_bits, (const char *)r + offsetof(tbl_ncci, col2));
+        }
+    }
+    if (pl->pair_bits) {
+        uint64_t *pb = (uint64_t *)(void *)(p + h.pair_off); /* 8-aligned by layout */
+        for (uint64_t g = 0; g < pl->ngroups; g++) {
+            uint64_t hash =
+                XXH3_64bits(s->buf + (size_t)pl->groups[g].first * s->esize, d->group_len);
+            uint64_t a = (hash >> 32) & (pl->pair_bits - 1);
+            uint64_t b = ((hash * 0x9E3779B97F4A7C15ull) >> 32) & (pl->pair_bits - 1);
+            pb[a / 64] |= 1ull << (a % 64);
+            pb[b / 64] |= 1ull << (b % 64);
         }
     }
     h.checksum = XXH3_64bits(p + h.slots_off, h.data_len);

@@ -238,8 +238,15 @@ int tbl_idx_attach(const void *p, size_t len, tbl_table t, tbl_idx *ix)
         ((h->filter_bits & (h->filter_bits - 1)) != 0 || h->filter_bits % 64 != 0 ||
          h->filter_off + 2 * (h->filter_bits / 8) > len || (h->filter_off & 7) != 0))
         return -CLAIMD_ETBL_BAD_INDEX;
+    if (h->pair_bits &&
+        ((h->pair_bits & (h->pair_bits - 1)) != 0 || h->pair_bits % 64 != 0 || h->pair_off > len ||
+         h->pair_bits / 8 > len - h->pair_off || (h->pair_off & 7) != 0))
+        return -CLAIMD_ETBL_BAD_INDEX;
     memset(ix, 0, sizeof *ix);
     ix->hdr = h;
+    ix->pairs = h->pair_bits ? (const uint64_t *)(const void *)((const uint8_t *)p + h->pair_off)
+                             : NULL; /* checked 8-aligned above */
+    ix->pair_mask = h->pair_bits ? h->pair_bits - 1 : 0;
     ix->recs = (const uint8_t *)p + h->slots_off;
     ix->filter = h->filter_bits
                      ? (const uint64_t *)(const void *)((const uint8_t *)p + h->filter_off)

@@ -74,7 +74,7 @@ int tbl_group_key(const tbl_desc *d, const char *const *fields, size_t n, uint8_
 
 #define TBL_IDX_MAGIC  0x3258444944424c43ull /* "CLBDIDX2" little-endian */
 #define TBL_IDX_ALIGN  64
-#define TBL_IDX_HDR    128
+#define TBL_IDX_HDR    192
 #define TBL_IDX_SLACK  (TBL_IDX_ALIGN - 16) /* a large LMDB value starts 16-aligned */
 #define TBL_FILTER_MIN 4096                 /* bits */
 
@@ -99,10 +99,12 @@ typedef struct tbl_idx_hdr {
     uint64_t ntotal;      /* slots in the array: nslots + a tail, so runs never wrap */
     uint64_t filter_off;  /* two bitsets (column 1, column 2) of filter_bits each */
     uint64_t filter_bits; /* a power of two, or 0 */
+    uint64_t pair_off;    /* NCCI: a Bloom filter over whole pairs, pair_bits bits */
+    uint64_t pair_bits;   /* a power of two, or 0 */
     uint64_t data_len;    /* bytes from slots_off covered by checksum */
     uint64_t checksum;    /* XXH3-64 of [slots_off, slots_off + data_len) */
     uint64_t hdr_check;   /* XXH3-64 of this header with hdr_check zero */
-    uint8_t pad[TBL_IDX_HDR - 120];
+    uint8_t pad[TBL_IDX_HDR - 136];
 } tbl_idx_hdr;
 _Static_assert(sizeof(tbl_idx_hdr) == TBL_IDX_HDR, "index header size");
 
@@ -111,6 +113,8 @@ typedef struct tbl_idx {
     const tbl_idx_hdr *hdr;
     const uint8_t *recs;    /* the slots */
     const uint64_t *filter; /* NULL, or 2 * filter_bits / 64 words */
+    const uint64_t *pairs;  /* NULL, or pair_bits / 64 words */
+    uint64_t pair_mask;
     uint64_t mask;
     uint32_t max_probe;
     uint32_t rec_size;
@@ -134,6 +138,18 @@ bool tbl_idx_find(const tbl_idx *ix, const uint8_t *gkey, uint32_t *first, uint3
 
 /* The filter's bit positions for a code (6 bytes, NUL-padded). */
 uint64_t tbl_code_hash(const uint8_t *code6);
+
+/* The NCCI pair filter: false when the pair whose key hashes to hash
+ * (tbl_idx_hash) is certainly in no edit. Two bits of a Bloom filter sized
+ * about 12 bits a pair: a few MiB, against the index's 128. */
+static inline bool tbl_pair_may_have(const tbl_idx *ix, uint64_t hash)
+{
+    if (!ix->pairs)
+        return true;
+    uint64_t a = (hash >> 32) & ix->pair_mask;
+    uint64_t b = ((hash * 0x9E3779B97F4A7C15ull) >> 32) & ix->pair_mask;
+    return (ix->pairs[a / 64] >> (a % 64) & 1) && (ix->pairs[b / 64] >> (b % 64) & 1);
+}
 
 /* Starts loading the cache lines a tbl_idx_find of gkey will read first. */
 void tbl_idx_prefetch(const tbl_idx *ix, const uint8_t *gkey);

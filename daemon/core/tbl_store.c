@@ -368,7 +368,10 @@ int tbl_ncci_get(const tbl_version *v, const char *col1, const char *col2, uint3
     if (ix->filter && (!filter_has(ix, ix->filter, k) ||
                        !filter_has(ix, ix->filter + (ix->filter_mask + 1) / 64, k + 6)))
         return -CLAIMD_ETBL_NOT_FOUND;
-    return lookup(v, TBL_NCCI, k, dos, NULL, NULL, (const void **)out);
+    uint64_t h = tbl_idx_hash(ix, k);
+    if (!tbl_pair_may_have(ix, h))
+        return -CLAIMD_ETBL_NOT_FOUND;
+    return lookup_h(v, TBL_NCCI, k, h, dos, NULL, NULL, (const void **)out);
 }
 
 void tbl_prefetch(const tbl_version *v, tbl_table t, const char *code)
@@ -412,8 +415,10 @@ void tbl_ncci_get_many(const tbl_version *v, tbl_ncci_query *q, size_t n)
                         filter_has(ix, ix->filter + (ix->filter_mask + 1) / 64, k[i] + 6)));
             if (live[i]) {
                 h[i] = tbl_idx_hash(ix, k[i]);
-                tbl_idx_prefetch_h(ix, h[i]);
+                live[i] = tbl_pair_may_have(ix, h[i]);
             }
+            if (live[i])
+                tbl_idx_prefetch_h(ix, h[i]);
         }
         /* pass 2: probe */
         for (size_t i = 0; i < m; i++) {

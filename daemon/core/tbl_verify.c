@@ -78,6 +78,9 @@ static int check_row(walk *w, const MDB_val *key, const MDB_val *val, char *msg,
     if (!tbl_idx_find(w->ix, k, &first, &n) || w->in_group >= n)
         return fail(msg, len, "%s: row %llu not found through the hash index", d->name,
                     (unsigned long long)w->i);
+    if (!tbl_pair_may_have(w->ix, tbl_idx_hash(w->ix, k)))
+        return fail(msg, len, "%s: row %llu is missing from the pair filter", d->name,
+                    (unsigned long long)w->i);
     if (memcmp(w->ix->recs + (size_t)(first + w->in_group) * w->ix->rec_size, rec, d->rec_size) !=
         0)
         return fail(msg, len, "%s: row %llu differs from its index record", d->name,

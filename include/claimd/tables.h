@@ -33,7 +33,7 @@
 
 /* Bumped whenever a key layout, a record struct in tblsrc.h or the index
  * format changes; a version built with another layout is refused at open. */
-#define TBL_LAYOUT_VERSION 1u
+#define TBL_LAYOUT_VERSION 2u
 
 typedef enum tbl_table {
     TBL_ICD10CM = 0, /* key: code[8]                              record tbl_icd10 */

@@ -194,21 +194,45 @@ static int pipe_scrub_one(const scrub_pipe *p, pipe_unit *u, uint32_t i, scrub_w
     return rc ? rc : cbuf_error(&u->x277);
 }
 
+/* Scrubs every claim of u, then hands it to the window. Returns the
+ * window's answer: never waits (see the top of the file), fails only when
+ * the window is closed. */
+static int pipe_work_unit(const scrub_pipe *p, pipe_unit *u, scrub_work *w)
+{
+    for (uint32_t i = 0; i < u->nclaims && !u->err; i++)
+        u->err = pipe_scrub_one(p, u, i, w);
+    return reorder_insert_wait(p->win, u->seq, u);
+}
+
 static void *pipe_worker(void *arg)
 {
     scrub_pipe *p = arg;
     scrub_work w;
     scrub_work_init(&w);
     pipe_unit *u;
-    while (ring_mpmc_pop_wait(p->work, &u) == 0) {
-        for (uint32_t i = 0; i < u->nclaims && !u->err; i++)
-            u->err = pipe_scrub_one(p, u, i, &w);
-        /* never waits (see the top of the file); fails only when closed */
-        if (reorder_insert_wait(p->win, u->seq, u) != 0)
+    while (ring_mpmc_pop_wait(p->work, &u) == 0)
+        if (pipe_work_unit(p, u, &w) != 0)
             break;
-    }
     scrub_work_release(&w);
     return NULL;
+}
+
+/* The writer's wait for the next unit in order. While it is not there, the
+ * writer scrubs waiting units itself instead of sleeping: on a machine with
+ * as many cores as workers, the walker and the writer share the cores with
+ * them, and an idle writer would leave a core's share unused. */
+static int pipe_next_in_order(scrub_pipe *p, scrub_work *w, pipe_unit **out)
+{
+    for (;;) {
+        int rc = reorder_take(p->win, (void **)out);
+        if (rc != -EAGAIN)
+            return rc;
+        pipe_unit *u;
+        if (ring_mpmc_pop(p->work, &u) != 0)
+            return reorder_take_wait(p->win, (void **)out);
+        if (pipe_work_unit(p, u, w) != 0)
+            return -EPIPE;
+    }
 }
 
 /* ---- the walker thread -------------------------------------------------- */
@@ -452,8 +476,10 @@ int scrub_pipe_file(scrub_pipe *p, scrub_file *f, const char *path)
     pipe_unit *u = NULL;
     int walk_rc = 0, stop_err = 0;
     uint64_t err_off = 0;
+    scrub_work w;
+    scrub_work_init(&w);
     for (bool eof = false; !eof;) {
-        if (reorder_take_wait(p->win, (void **)&u) != 0)
+        if (pipe_next_in_order(p, &w, &u) != 0)
             break; /* not reached: the window is closed only by free */
         eof = u->eof;
         if (eof) {
@@ -466,6 +492,7 @@ int scrub_pipe_file(scrub_pipe *p, scrub_file *f, const char *path)
         pipe_unit_reset(u);
         ring_mpmc_push_wait(p->free, &u);
     }
+    scrub_work_release(&w);
     pthread_join(t, NULL);
     ack277_free(k.shadow);
     return scrub_file_walked(f, walk_rc, stop_err, err_off);

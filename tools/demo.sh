@@ -11,6 +11,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:?usage: tools/demo.sh BUILD_DIR}"
 out="$build/demo-out"
 claims="${DEMO_CLAIMS:-1000000}"
+threads="$(nproc 2>/dev/null || echo 1)"
 mkdir -p "$out"
 
 # scrub FILE: claimd scrub with the embedded default tables, then the summary
@@ -18,13 +19,13 @@ mkdir -p "$out"
 scrub() {
     local file="$1" name line
     name="$(basename "$file")"
-    line="$("$build/daemon/claimd" scrub --out "$out" "$file" 2>&1 >/dev/null |
+    line="$("$build/daemon/claimd" scrub --threads "$threads" --out "$out" "$file" 2>&1 >/dev/null |
         grep 'claims/s' || true)"
     if [[ ! -f "$out/$name.summary.json" ]]; then
         echo "claimd scrub failed: $line" >&2
         exit 1
     fi
-    python3 - "$out/$name.summary.json" "$line" <<'PY'
+    python3 - "$out/$name.summary.json" "$line" "$threads" <<'PY'
 import json, re, sys
 s = json.load(open(sys.argv[1]))
 m = re.search(r"([0-9.]+) seconds, ([0-9]+) claims/s", sys.argv[2])
@@ -32,7 +33,8 @@ print(f"{s['file']}: {s['claims']} claims, {s['accepted']} accepted, {s['rejecte
 top = sorted(((n, e) for e, n in s["edits"].items() if n), reverse=True)[:6]
 print("  top findings: " + (", ".join(f"{e} {n}" for n, e in top) or "none"))
 if m:
-    print(f"  {m.group(1)} seconds, {m.group(2)} claims/s (one thread)")
+    n = int(sys.argv[3])
+    print(f"  {m.group(1)} seconds, {m.group(2)} claims/s ({n} thread{'s' if n > 1 else ''})")
 print(f"  tables: {s['tables']['name']} ({len(s['tables']['sources'])} sources)")
 PY
     echo "  outputs: $out/$name.{results.jsonl,277ca,999,summary.json}"

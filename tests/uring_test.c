@@ -1,7 +1,11 @@
 /* uring_reader: exact file contents in order on both backends (io_uring and
  * pread, the latter forced by opts and by CLAIMD_NO_URING=1), around the
  * buffer-size edges, on a 64 MiB file against read(2), on files truncated
- * or replaced mid-read, and with buffers released from another thread. */
+ * or replaced mid-read, and with buffers released from another thread.
+ * uring_writer: exact contents on both backends around the buffer-size
+ * edges with buffers partly filled, take-back (truncate) and seek, a
+ * failed write sticky until finish, bad arguments and a pool held whole.
+ * (ENOSPC on a full file system: tests/ofile_test.c.) */
 #define _GNU_SOURCE
 
 #include "claimd/ring.h"
@@ -346,4 +350,199 @@ Test(uring, release_from_another_thread)
 {
     relay_on(false);
     relay_on(true);
+}
+
+/* ---- uring_writer ------------------------------------------------------- */
+
+/* Writes size bytes of pattern() through a writer on path, in buffers filled
+ * to varying lengths (so writes are not all full); returns the bytes. */
+static size_t write_pattern(uring_writer *w, size_t size, uint64_t seed)
+{
+    size_t off = 0;
+    while (off < size) {
+        void *b;
+        size_t cap;
+        cr_assert_eq(uring_writer_get(w, &b, &cap), 0);
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = (seed >> 33) % 4 == 0 ? 1 + (size_t)(seed >> 40) % cap : cap;
+        if (n > size - off)
+            n = size - off;
+        for (size_t i = 0; i < n; i++)
+            ((unsigned char *)b)[i] = pattern(off + i);
+        cr_assert_eq(uring_writer_submit(w, b, n), 0);
+        off += n;
+    }
+    return off;
+}
+
+/* The file at path holds exactly pattern(0..size). */
+static void check_pattern(const char *path, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cr_assert(fd >= 0);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    cr_assert_eq((size_t)st.st_size, size, "%s: %zu bytes, want %zu", path, (size_t)st.st_size,
+                 size);
+    unsigned char buf[65536];
+    for (size_t off = 0; off < size;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        cr_assert(n > 0);
+        for (ssize_t i = 0; i < n; i++)
+            cr_assert_eq(buf[i], pattern(off + (size_t)i), "byte %zu", off + (size_t)i);
+        off += (size_t)n;
+    }
+    close(fd);
+}
+
+static int open_out(const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", g_dir, name);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert(fd >= 0);
+    return fd;
+}
+
+static void writer_sizes_on(const uring_writer_opts *o, const char *backend)
+{
+    static const size_t sizes[] = {0, 1, B - 1, B, B + 1, 10 * B + 7, 300 * B + 3};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        char path[128];
+        int fd = open_out("w.out", path, sizeof path);
+        uring_writer *w;
+        cr_assert_eq(uring_writer_create(&w, fd, 0, o), 0);
+        cr_assert_str_eq(uring_writer_backend(w), backend);
+        cr_assert_eq(write_pattern(w, sizes[k], k + 1), sizes[k]);
+        cr_assert_eq(uring_writer_offset(w), sizes[k]);
+        cr_assert_eq(uring_writer_finish(w), 0);
+        uring_writer_free(w);
+        close(fd);
+        check_pattern(path, sizes[k]);
+    }
+}
+
+Test(uring, writer_sizes_io_uring)
+{
+    uring_writer_opts o = {.nbufs = 3, .bufsize = B};
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    uring_writer *w;
+    cr_assert_eq(uring_writer_create(&w, fd, 0, &o), 0);
+    bool have = strcmp(uring_writer_backend(w), "io_uring") == 0;
+    uring_writer_free(w);
+    close(fd);
+    if (!have)
+        cr_skip_test("io_uring is not available here");
+    writer_sizes_on(&o, "io_uring");
+}
+
+Test(uring, writer_sizes_pwrite_opt)
+{
+    writer_sizes_on(&(uring_writer_opts){.nbufs = 3, .bufsize = B, .no_uring = true}, "pwrite");
+}
+
+Test(uring, writer_sizes_pwrite_env)
+{
+    setenv("CLAIMD_NO_URING", "1", 1);
+    writer_sizes_on(&(uring_writer_opts){.nbufs = 3, .bufsize = B}, "pwrite");
+}
+
+/* Take-back: truncate behind the writes in flight, then go on; seek past
+ * bytes written behind the writer's back. */
+static void writer_truncate_on(bool no_uring)
+{
+    char path[128];
+    int fd = open_out("t.out", path, sizeof path);
+    uring_writer *w;
+    cr_assert_eq(uring_writer_create(&w, fd, 0, &(uring_writer_opts){.no_uring = no_uring}), 0);
+    write_pattern(w, 5 * B + 11, 7);
+    cr_assert_eq(uring_writer_truncate(w, 2 * B + 5), 0);
+    cr_assert_eq(uring_writer_offset(w), 2 * B + 5);
+    /* the rest of the pattern, from 2B+5 on */
+    void *b;
+    size_t cap;
+    cr_assert_eq(uring_writer_get(w, &b, &cap), 0);
+    for (size_t i = 0; i < B; i++)
+        ((unsigned char *)b)[i] = pattern(2 * B + 5 + i);
+    cr_assert_eq(uring_writer_submit(w, b, B), 0);
+    /* 100 bytes behind its back, then seek over them */
+    cr_assert_eq(uring_writer_wait(w), 0);
+    unsigned char x[100];
+    for (size_t i = 0; i < sizeof x; i++)
+        x[i] = pattern(3 * B + 5 + i);
+    cr_assert_eq(pwrite(fd, x, sizeof x, (off_t)(3 * B + 5)), (ssize_t)sizeof x);
+    cr_assert_eq(uring_writer_seek(w, 3 * B + 105), 0);
+    cr_assert_eq(uring_writer_get(w, &b, &cap), 0);
+    for (size_t i = 0; i < 10; i++)
+        ((unsigned char *)b)[i] = pattern(3 * B + 105 + i);
+    cr_assert_eq(uring_writer_submit(w, b, 10), 0);
+    cr_assert_eq(uring_writer_finish(w), 0);
+    uring_writer_free(w);
+    close(fd);
+    check_pattern(path, 3 * B + 115);
+}
+
+Test(uring, writer_truncate_and_seek)
+{
+    writer_truncate_on(false);
+    writer_truncate_on(true);
+}
+
+/* A failed write (EBADF: the descriptor is read-only) is sticky: reported
+ * by the next calls and by finish, and the data is dropped. */
+static void writer_error_on(bool no_uring)
+{
+    char path[128];
+    close(open_out("ro.out", path, sizeof path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uring_writer *w;
+    cr_assert_eq(uring_writer_create(&w, fd, 0, &(uring_writer_opts){.no_uring = no_uring}), 0);
+    void *b;
+    size_t cap;
+    cr_assert_eq(uring_writer_get(w, &b, &cap), 0);
+    memset(b, 'x', 100);
+    int rc = uring_writer_submit(w, b, 100);
+    cr_assert(rc == 0 || rc == -EBADF, "submit: %d", rc);
+    cr_assert_eq(uring_writer_wait(w), -EBADF);
+    cr_assert_eq(uring_writer_get(w, &b, &cap), -EBADF);
+    cr_assert_eq(uring_writer_truncate(w, 0), -EBADF);
+    cr_assert_eq(uring_writer_finish(w), -EBADF);
+    uring_writer_free(w);
+    close(fd);
+}
+
+Test(uring, writer_error_is_sticky)
+{
+    writer_error_on(false);
+    writer_error_on(true);
+}
+
+Test(uring, writer_bad_args_and_busy)
+{
+    uring_writer *w;
+    cr_assert_eq(uring_writer_create(&w, -1, 0, NULL), -EINVAL);
+    cr_assert_eq(uring_writer_create(&w, 1, 0, &(uring_writer_opts){.nbufs = 65}), -EINVAL);
+    cr_assert_eq(uring_writer_create(&w, 1, 0, &(uring_writer_opts){.bufsize = 1000}), -EINVAL);
+    char path[128];
+    int fd = open_out("b.out", path, sizeof path);
+    cr_assert_eq(uring_writer_create(&w, fd, 0, &(uring_writer_opts){.nbufs = 2}), 0);
+    void *a, *b, *c;
+    size_t cap;
+    cr_assert_eq(uring_writer_get(w, &a, &cap), 0);
+    cr_assert_eq(uring_writer_get(w, &b, &cap), 0);
+    cr_assert_neq(a, b);
+    cr_assert_eq(uring_writer_get(w, &c, &cap), -EBUSY);
+    char other[16];
+    cr_assert_eq(uring_writer_submit(w, other, 1), -EINVAL);
+    cr_assert_eq(uring_writer_submit(w, a, cap + 1), -EINVAL);
+    cr_assert_eq(uring_writer_submit(w, a, 0), 0);
+    cr_assert_eq(uring_writer_submit(w, a, 1), -EINVAL); /* no longer the caller's */
+    memcpy(b, "hello", 5);
+    cr_assert_eq(uring_writer_submit(w, b, 5), 0);
+    cr_assert_eq(uring_writer_finish(w), 0);
+    uring_writer_free(w);
+    uring_writer_free(NULL);
+    char t[8];
+    cr_assert_eq(pread(fd, t, sizeof t, 0), 5);
+    cr_assert_eq(memcmp(t, "hello", 5), 0);
+    close(fd);
 }

@@ -3,6 +3,8 @@
 
 #include "claimd/ofile.h"
 
+#include "claimd/uring.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -11,22 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define OFILE_BUF ((size_t)1 << 18)
-
-static int ofile_write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int ofile_fsync_dir(const char *dir)
 {
@@ -62,9 +48,7 @@ static int ofile_make(ofile *f, const char *dir, const char *name, const char *e
     f->dir = strdup(dir);
     f->tmp = ofile_fmt(dir, ".", name, ext, ".XXXXXX");
     f->path = keep ? ofile_fmt(dir, "", name, ext, "") : NULL;
-    f->buf = malloc(OFILE_BUF);
-    f->bcap = OFILE_BUF;
-    if (!f->dir || !f->tmp || (keep && !f->path) || !f->buf) {
+    if (!f->dir || !f->tmp || (keep && !f->path)) {
         int rc = strlen(dir) + strlen(name) > 4000 ? -ENAMETOOLONG : -ENOMEM;
         ofile_abort(f);
         return rc;
@@ -73,6 +57,8 @@ static int ofile_make(ofile *f, const char *dir, const char *name, const char *e
     int rc = f->fd < 0 ? -errno : 0;
     if (rc == 0 && fchmod(f->fd, 0640) != 0)
         rc = -errno;
+    if (rc == 0)
+        rc = uring_writer_create(&f->w, f->fd, 0, NULL);
     if (rc == 0 && !keep) {
         unlink(f->tmp);
         free(f->tmp);
@@ -95,31 +81,38 @@ int ofile_open_scratch(ofile *f, const char *dir)
     return ofile_make(f, dir, "claimd-scratch", "tmp", false);
 }
 
+/* Submits the buffer being filled (the writes run in the background). */
 static int ofile_flush(ofile *f)
 {
-    if (f->err || !f->blen)
+    if (f->err || !f->buf || !f->blen)
         return f->err;
-    f->err = ofile_write_all(f->fd, f->buf, f->blen);
-    if (!f->err)
-        f->flushed += f->blen;
+    int rc = uring_writer_submit(f->w, f->buf, f->blen);
+    f->buf = NULL;
+    f->flushed += f->blen;
     f->blen = 0;
-    return f->err;
+    return f->err = rc;
 }
 
 void ofile_write(ofile *f, const void *p, size_t n)
 {
-    if (f->err)
-        return;
-    if (f->blen + n > f->bcap && ofile_flush(f) != 0)
-        return;
-    if (n >= f->bcap) {
-        f->err = ofile_write_all(f->fd, p, n);
-        if (!f->err)
-            f->flushed += n;
-        return;
+    const char *s = p;
+    while (n && !f->err) {
+        if (!f->buf) {
+            void *b;
+            f->err = uring_writer_get(f->w, &b, &f->bcap);
+            if (f->err)
+                return;
+            f->buf = b;
+            f->blen = 0;
+        }
+        size_t k = f->bcap - f->blen < n ? f->bcap - f->blen : n;
+        memcpy(f->buf + f->blen, s, k);
+        f->blen += k;
+        s += k;
+        n -= k;
+        if (f->blen == f->bcap)
+            ofile_flush(f);
     }
-    memcpy(f->buf + f->blen, p, n);
-    f->blen += n;
 }
 
 uint64_t ofile_tell(const ofile *f)
@@ -136,22 +129,56 @@ int ofile_truncate(ofile *f, uint64_t off)
             f->blen = (size_t)(off - f->flushed);
         return 0;
     }
-    f->blen = 0;
-    if (ftruncate(f->fd, (off_t)off) != 0 || lseek(f->fd, (off_t)off, SEEK_SET) < 0)
-        f->err = -errno;
-    else
+    f->blen = 0; /* the buffer stays ours, empty, for what follows */
+    f->err = uring_writer_truncate(f->w, off);
+    if (!f->err)
         f->flushed = off;
+    return f->err;
+}
+
+/* Copies n bytes of src from in to f (at f->flushed) with pread and the
+ * writer: when copy_file_range cannot. */
+static int ofile_copy_read(ofile *f, ofile *src, uint64_t in, uint64_t n)
+{
+    while (n && !f->err) {
+        void *b;
+        size_t cap;
+        if ((f->err = uring_writer_get(f->w, &b, &cap)) != 0)
+            break;
+        ssize_t k = pread(src->fd, b, cap < n ? cap : n, (off_t)in);
+        if (k <= 0) {
+            f->err = k < 0 ? -errno : -EIO;
+            if (f->err == -EINTR)
+                f->err = 0;
+            uring_writer_submit(f->w, b, 0);
+            continue;
+        }
+        f->err = uring_writer_submit(f->w, b, (size_t)k);
+        in += (uint64_t)k;
+        n -= (uint64_t)k;
+        f->flushed += (uint64_t)k;
+    }
     return f->err;
 }
 
 int ofile_append_file(ofile *f, ofile *src)
 {
-    if (ofile_flush(f) || ofile_flush(src))
-        return f->err ? f->err : src->err;
-    loff_t in = 0;
+    /* src is read and f written behind the writers' backs: both idle. A
+     * failed src fails f too: f would miss its contents. */
+    if (ofile_flush(f))
+        return f->err;
+    if (ofile_flush(src) || (src->err = uring_writer_wait(src->w)) != 0)
+        return f->err = src->err;
+    if (f->buf) { /* an empty buffer held since a take-back */
+        uring_writer_submit(f->w, f->buf, 0);
+        f->buf = NULL;
+    }
+    if ((f->err = uring_writer_wait(f->w)) != 0)
+        return f->err;
+    loff_t in = 0, out = (loff_t)f->flushed;
     uint64_t left = src->flushed;
     while (left) {
-        ssize_t n = copy_file_range(src->fd, &in, f->fd, NULL, left, 0);
+        ssize_t n = copy_file_range(src->fd, &in, f->fd, &out, left, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -159,28 +186,29 @@ int ofile_append_file(ofile *f, ofile *src)
         left -= (uint64_t)n;
         f->flushed += (uint64_t)n;
     }
+    f->err = uring_writer_seek(f->w, f->flushed);
     /* no copy_file_range (old kernel, another file system): read and write */
-    while (left && !f->err) {
-        ssize_t n = pread(src->fd, f->buf, f->bcap < left ? f->bcap : left, (off_t)in);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            f->err = n < 0 ? -errno : -EIO;
-            break;
-        }
-        f->err = ofile_write_all(f->fd, f->buf, (size_t)n);
-        in += n;
-        left -= (uint64_t)n;
-        f->flushed += (uint64_t)n;
-    }
+    return ofile_copy_read(f, src, (uint64_t)in, f->err ? 0 : left);
+}
+
+int ofile_error(const ofile *f)
+{
     return f->err;
+}
+
+const char *ofile_backend(const ofile *f)
+{
+    return f->w ? uring_writer_backend(f->w) : NULL;
 }
 
 int ofile_commit(ofile *f)
 {
     int rc = ofile_flush(f);
-    if (rc == 0 && fsync(f->fd) != 0)
-        rc = -errno;
+    if (rc == 0)
+        rc = uring_writer_finish(f->w); /* waits for the writes, fsyncs */
+    uring_writer_free(f->w);
+    f->w = NULL;
+    f->buf = NULL;
     if (close(f->fd) != 0 && rc == 0)
         rc = -errno;
     f->fd = -1;
@@ -199,6 +227,7 @@ int ofile_commit(ofile *f)
 
 void ofile_abort(ofile *f)
 {
+    uring_writer_free(f->w);  /* waits for its writes before the close */
     if (f->dir && f->fd >= 0) /* a zeroed ofile has fd 0 but no dir */
         close(f->fd);
     if (f->tmp)
@@ -206,7 +235,6 @@ void ofile_abort(ofile *f)
     free(f->tmp);
     free(f->path);
     free(f->dir);
-    free(f->buf);
     ofile_zero(f);
 }
 

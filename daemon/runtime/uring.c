@@ -80,26 +80,51 @@ static int rd_opts(const uring_reader_opts *o, size_t *nbufs, size_t *bufsize)
     return 0;
 }
 
-/* 0 with the ring set up, 1 when io_uring is unavailable (fall back), or
+/* Sets up a ring of at least depth entries (COOP_TASKRUN when the kernel
+ * has it). Returns 0, 1 when io_uring is unavailable (fall back), or
  * another -errno. */
-static int rd_ring_init(uring_reader *r)
+static int uring_ring_init(struct io_uring *ring, size_t depth)
 {
     unsigned entries = 4;
-    while (entries < r->nbufs)
+    while (entries < depth)
         entries <<= 1;
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
 #ifdef IORING_SETUP_COOP_TASKRUN
     p.flags = IORING_SETUP_COOP_TASKRUN; /* no IPI to interrupt us for completions */
 #endif
-    int rc = io_uring_queue_init_params(entries, &r->ring, &p);
+    int rc = io_uring_queue_init_params(entries, ring, &p);
     if (rc == -EINVAL && p.flags) { /* kernel older than 5.19 */
         memset(&p, 0, sizeof p);
-        rc = io_uring_queue_init_params(entries, &r->ring, &p);
+        rc = io_uring_queue_init_params(entries, ring, &p);
     }
     if (rc == -EPERM || rc == -ENOSYS || rc == -ENOMEM)
         return 1;
     return rc;
+}
+
+/* Submits what is queued; with wait, until at least one completion is
+ * there. -EINTR is retried; -EAGAIN/-EBUSY (out of kernel resources) return
+ * 0 so that the caller reaps first (liburing#281) and submits again. */
+static int uring_submit(struct io_uring *ring, int wait)
+{
+    for (;;) {
+        int rc;
+        if (wait)
+            rc = io_uring_submit_and_wait(ring, 1);
+        else if (io_uring_sq_ready(ring) > 0)
+            rc = io_uring_submit(ring);
+        else
+            return 0;
+        if (rc >= 0)
+            return 0;
+        if (rc == -EINTR)
+            continue;
+        if (rc != -EAGAIN && rc != -EBUSY)
+            return rc;
+        if (!wait || io_uring_cq_ready(ring) > 0)
+            return 0;
+    }
 }
 
 int uring_reader_create(uring_reader **out, int fd, const uring_reader_opts *opts)
@@ -124,7 +149,7 @@ int uring_reader_create(uring_reader **out, int fd, const uring_reader_opts *opt
         r->bufs[i].p = r->pool + i * bufsize;
     int rc = 1;
     if (!(opts && opts->no_uring) && !uring_env_no_uring())
-        rc = rd_ring_init(r);
+        rc = uring_ring_init(&r->ring, r->nbufs);
     if (rc < 0) {
         free(r->pool);
         free(r);
@@ -247,36 +272,11 @@ static int rd_issue(uring_reader *r)
     return 0;
 }
 
-/* Submits what is queued; with wait, until at least one completion is
- * there. */
-static int rd_submit(uring_reader *r, int wait)
-{
-    for (;;) {
-        int rc;
-        if (wait)
-            rc = io_uring_submit_and_wait(&r->ring, 1);
-        else if (io_uring_sq_ready(&r->ring) > 0)
-            rc = io_uring_submit(&r->ring);
-        else
-            return 0;
-        if (rc >= 0)
-            return 0;
-        if (rc == -EINTR)
-            continue;
-        if (rc != -EAGAIN && rc != -EBUSY)
-            return rc;
-        /* Out of kernel resources: reap first (liburing#281); the next
-         * call submits again. */
-        if (!wait || io_uring_cq_ready(&r->ring) > 0)
-            return 0;
-    }
-}
-
 /* Submits what is queued and reaps every completion there; with wait,
  * first waits for one. */
 static int rd_reap(uring_reader *r, int wait)
 {
-    int rc = rd_submit(r, wait);
+    int rc = uring_submit(&r->ring, wait);
     if (rc < 0)
         return rc;
     struct io_uring_cqe *cqe;
@@ -400,4 +400,284 @@ void uring_reader_free(uring_reader *r)
         close(r->fd);
     free(r->pool);
     free(r);
+}
+
+/* ---- the writer ----------------------------------------------------------------
+ *
+ * Every buffer of the pool is in one state:
+ *   FREE    in the pool (allocated on first use)
+ *   OUT     with the caller, being filled
+ *   FLIGHT  its write is queued or in the kernel: the kernel reads it until
+ *           the completion is reaped
+ * A buffer has at most one request in flight and the SQ has at least nbufs
+ * entries, so the CQ (twice the SQ) never overflows. Writes go at distinct
+ * increasing offsets, so their completion order does not matter; seek and
+ * truncate wait for all of them first.
+ */
+
+enum { WR_FREE, WR_OUT, WR_FLIGHT };
+
+typedef struct wr_buf {
+    unsigned char *p;       /* NULL until first used */
+    unsigned long long off; /* file offset of its write */
+    size_t len, done;       /* bytes to write, bytes written */
+    int state;
+} wr_buf;
+
+struct uring_writer {
+    int fd;
+    int use_uring;
+    int closing; /* free(): reap without resubmitting */
+    struct io_uring ring;
+    size_t nbufs, bufsize;
+    wr_buf bufs[URING_WRITER_NBUFS_MAX];
+    unsigned inflight;      /* writes queued and not reaped */
+    unsigned long long off; /* offset of the next submit */
+    int err;                /* sticky: the first -errno */
+};
+
+int uring_writer_create(uring_writer **out, int fd, unsigned long long off,
+                        const uring_writer_opts *opts)
+{
+    size_t nbufs = opts && opts->nbufs ? opts->nbufs : URING_WRITER_NBUFS_DEFAULT;
+    size_t bufsize = opts && opts->bufsize ? opts->bufsize : URING_WRITER_BUFSIZE_DEFAULT;
+    if (!out || fd < 0 || nbufs > URING_WRITER_NBUFS_MAX || bufsize % 4096 != 0 ||
+        bufsize > URING_WRITER_BUFSIZE_MAX)
+        return -EINVAL;
+    uring_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->fd = fd;
+    w->nbufs = nbufs;
+    w->bufsize = bufsize;
+    w->off = off;
+    int rc = 1;
+    if (!(opts && opts->no_uring) && !uring_env_no_uring())
+        rc = uring_ring_init(&w->ring, nbufs);
+    if (rc < 0) {
+        free(w);
+        return rc;
+    }
+    w->use_uring = rc == 0;
+    *out = w;
+    return 0;
+}
+
+static void wr_fail(uring_writer *w, int err)
+{
+    if (!w->err)
+        w->err = err;
+}
+
+/* Queues the write of the rest of buffer i. */
+static int wr_queue(uring_writer *w, unsigned i)
+{
+    wr_buf *b = &w->bufs[i];
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+    if (!sqe) {
+        int rc = uring_submit(&w->ring, 0);
+        if (rc < 0)
+            return rc;
+        sqe = io_uring_get_sqe(&w->ring);
+        if (!sqe)
+            return -EBUSY;
+    }
+    io_uring_prep_write(sqe, w->fd, b->p + b->done, (unsigned)(b->len - b->done), b->off + b->done);
+    io_uring_sqe_set_data64(sqe, i);
+    b->state = WR_FLIGHT;
+    w->inflight++;
+    return 0;
+}
+
+/* Records a write result of res bytes (or -errno) into b; returns 1 when b
+ * needs another write (short write, or a retryable error). */
+static int wr_result(uring_writer *w, wr_buf *b, long long res)
+{
+    if ((res == -EAGAIN || res == -EINTR) && !w->closing)
+        return 1;
+    if (res <= 0) {
+        wr_fail(w, res < 0 ? (int)res : -EIO); /* 0: no progress, would spin */
+    } else {
+        b->done += (size_t)res;
+        if (b->done < b->len && !w->closing)
+            return 1; /* short write: the rest at off + done */
+    }
+    b->state = WR_FREE;
+    return 0;
+}
+
+/* Submits what is queued and reaps every completion there; with wait,
+ * first waits for one. */
+static int wr_reap(uring_writer *w, int wait)
+{
+    int rc = uring_submit(&w->ring, wait);
+    if (rc < 0)
+        return rc;
+    struct io_uring_cqe *cqe;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&w->ring, head, cqe)
+    {
+        unsigned i = (unsigned)io_uring_cqe_get_data64(cqe);
+        seen++;
+        w->inflight--;
+        if (wr_result(w, &w->bufs[i], cqe->res) && (rc = wr_queue(w, i)) < 0) {
+            wr_fail(w, rc);
+            w->bufs[i].state = WR_FREE;
+        }
+    }
+    io_uring_cq_advance(&w->ring, seen);
+    return 0;
+}
+
+/* pwrite backend: writes buffer b synchronously. */
+static void wr_pwrite(uring_writer *w, wr_buf *b)
+{
+    for (;;) {
+        ssize_t n = pwrite(w->fd, b->p + b->done, b->len - b->done, (off_t)(b->off + b->done));
+        if (wr_result(w, b, n < 0 ? -errno : n) == 0)
+            return;
+    }
+}
+
+/* A FREE buffer, preferring one already allocated; -1 when none. */
+static int wr_pick(const uring_writer *w)
+{
+    int spare = -1;
+    for (unsigned i = 0; i < w->nbufs; i++) {
+        if (w->bufs[i].state != WR_FREE)
+            continue;
+        if (w->bufs[i].p)
+            return (int)i;
+        if (spare < 0)
+            spare = (int)i;
+    }
+    return spare;
+}
+
+int uring_writer_get(uring_writer *w, void **buf, size_t *cap)
+{
+    if (!w || !buf || !cap)
+        return -EINVAL;
+    for (;;) {
+        if (w->err)
+            return w->err;
+        int i = wr_pick(w);
+        if (i >= 0) {
+            wr_buf *b = &w->bufs[i];
+            if (!b->p && !(b->p = aligned_alloc(4096, w->bufsize)))
+                return -ENOMEM;
+            b->state = WR_OUT;
+            *buf = b->p;
+            *cap = w->bufsize;
+            return 0;
+        }
+        if (w->inflight == 0)
+            return -EBUSY; /* the caller holds them all */
+        int rc = wr_reap(w, 1);
+        if (rc < 0)
+            wr_fail(w, rc);
+    }
+}
+
+/* Index of buf if it is a buffer of the pool, else -1. */
+static int wr_index(const uring_writer *w, const void *buf)
+{
+    for (unsigned i = 0; i < w->nbufs; i++)
+        if (buf && w->bufs[i].p == buf)
+            return (int)i;
+    return -1;
+}
+
+int uring_writer_submit(uring_writer *w, void *buf, size_t len)
+{
+    if (!w)
+        return -EINVAL;
+    int i = wr_index(w, buf);
+    if (i < 0 || w->bufs[i].state != WR_OUT || len > w->bufsize)
+        return -EINVAL;
+    wr_buf *b = &w->bufs[i];
+    b->state = WR_FREE;
+    if (w->err || len == 0)
+        return w->err;
+    b->off = w->off;
+    b->len = len;
+    b->done = 0;
+    w->off += len;
+    if (!w->use_uring) {
+        wr_pwrite(w, b);
+        return w->err;
+    }
+    int rc = wr_queue(w, (unsigned)i);
+    if (rc == 0)
+        rc = wr_reap(w, 0); /* submit now: the write runs while the caller fills the next */
+    if (rc < 0)
+        wr_fail(w, rc);
+    return w->err;
+}
+
+int uring_writer_wait(uring_writer *w)
+{
+    if (!w)
+        return -EINVAL;
+    while (w->use_uring && w->inflight > 0) {
+        int rc = wr_reap(w, 1);
+        if (rc < 0) { /* the ring is broken: nothing more completes */
+            wr_fail(w, rc);
+            break;
+        }
+    }
+    return w->err;
+}
+
+int uring_writer_seek(uring_writer *w, unsigned long long off)
+{
+    int rc = uring_writer_wait(w);
+    if (rc == 0)
+        w->off = off;
+    return rc;
+}
+
+int uring_writer_truncate(uring_writer *w, unsigned long long off)
+{
+    int rc = uring_writer_wait(w);
+    if (rc)
+        return rc;
+    if (ftruncate(w->fd, (off_t)off) != 0) {
+        wr_fail(w, -errno);
+        return w->err;
+    }
+    w->off = off;
+    return 0;
+}
+
+int uring_writer_finish(uring_writer *w)
+{
+    int rc = uring_writer_wait(w);
+    if (rc == 0 && fsync(w->fd) != 0)
+        wr_fail(w, rc = -errno);
+    return rc;
+}
+
+unsigned long long uring_writer_offset(const uring_writer *w)
+{
+    return w->off;
+}
+
+const char *uring_writer_backend(const uring_writer *w)
+{
+    return w->use_uring ? "io_uring" : "pwrite";
+}
+
+void uring_writer_free(uring_writer *w)
+{
+    if (!w)
+        return;
+    if (w->use_uring) {
+        w->closing = 1;
+        (void)uring_writer_wait(w);
+        io_uring_queue_exit(&w->ring);
+    }
+    for (unsigned i = 0; i < w->nbufs; i++)
+        free(w->bufs[i].p);
+    free(w);
 }

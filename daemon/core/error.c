@@ -27,6 +27,22 @@ static const struct {
     {CLAIMD_ETBL_VERIFY, "tables verification failed"},
     {CLAIMD_ETBL_NO_PERIOD, "source file period unknown: give FILE@YYYYMMDD:YYYYMMDD"},
     {CLAIMD_ETBL_NO_HEADER, "source file lacks the header row its layout needs"},
+    {CLAIMD_ECFG_TOO_BIG, "config file too large"},
+    {CLAIMD_ECFG_LONG_LINE, "config line too long"},
+    {CLAIMD_ECFG_BAD_BYTE, "config holds a NUL or control byte"},
+    {CLAIMD_ECFG_SYNTAX, "config line is not `key = value`"},
+    {CLAIMD_ECFG_UNKNOWN_KEY, "unknown config key"},
+    {CLAIMD_ECFG_DUPLICATE, "config key set twice"},
+    {CLAIMD_ECFG_BAD_VALUE, "config value out of range or of the wrong kind"},
+    {CLAIMD_ECFG_TOO_MANY, "too many entries for a config list"},
+    {CLAIMD_ECTL_EMPTY, "empty control request"},
+    {CLAIMD_ECTL_TOO_LONG, "control request line too long"},
+    {CLAIMD_ECTL_BAD_BYTE, "control request holds a byte that is not printable ASCII"},
+    {CLAIMD_ECTL_SYNTAX, "control request has bad quoting"},
+    {CLAIMD_ECTL_UNKNOWN_VERB, "unknown control verb"},
+    {CLAIMD_ECTL_ARITY, "wrong number of arguments for the control verb"},
+    {CLAIMD_ECTL_BAD_ARG, "control argument of the wrong form"},
+    {CLAIMD_ECTL_DENIED, "not authorized for that control verb"},
 };
 
 const char *claimd_strerror(int err)

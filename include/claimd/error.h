@@ -47,6 +47,22 @@ enum claimd_err {
 
     /* cfg_, ctl_, job_, spool_ */
     CLAIMD_ECFG_BASE = CLAIMD_EBASE + 400,
+    CLAIMD_ECFG_TOO_BIG,                    /* a config larger than the parser's limit */
+    CLAIMD_ECFG_LONG_LINE,                  /* a config line longer than the limit */
+    CLAIMD_ECFG_BAD_BYTE,                   /* a NUL or control byte in a config */
+    CLAIMD_ECFG_SYNTAX,                     /* a config line that is not `key = value` */
+    CLAIMD_ECFG_UNKNOWN_KEY,                /* a config key the parser does not know */
+    CLAIMD_ECFG_DUPLICATE,                  /* a config key set twice */
+    CLAIMD_ECFG_BAD_VALUE,                  /* a config value out of range or of the wrong kind */
+    CLAIMD_ECFG_TOO_MANY,                   /* more list entries than the limit */
+    CLAIMD_ECTL_EMPTY,                      /* an empty control request */
+    CLAIMD_ECTL_TOO_LONG,                   /* a control request line longer than the limit */
+    CLAIMD_ECTL_BAD_BYTE,                   /* a control request byte that is not printable ASCII */
+    CLAIMD_ECTL_SYNTAX,                     /* a control request with bad quoting */
+    CLAIMD_ECTL_UNKNOWN_VERB,               /* a control verb the daemon does not know */
+    CLAIMD_ECTL_ARITY,                      /* a control verb given the wrong number of arguments */
+    CLAIMD_ECTL_BAD_ARG,                    /* a control argument of the wrong form */
+    CLAIMD_ECTL_DENIED,                     /* the peer may not use that control verb */
 
     CLAIMD_ELAST = CLAIMD_EBASE + 1000,
 };

@@ -6,6 +6,7 @@
  * encode to the same bytes. Modifiers are sorted: "59 RT" and "RT 59" bill the
  * same service. Encoded bytes go through a 512-byte buffer; a claim that does
  * not fit is hashed in streaming mode, without allocation. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #define XXH_INLINE_ALL
 #define XXH_STATIC_LINKING_ONLY
 #include "claimd/fp.h"
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 typedef struct fp_enc {
@@ -129,22 +131,129 @@ bool fp_claim(const clm_claim *c, fp128 *out)
 
 /* ---- the set ---------------------------------------------------------- */
 
-/* Open addressing, linear probing; {0,0} marks an empty slot, so a
- * fingerprint that is all zero is stored as {1,0} (one in 2^128). */
+/* Bucketized cuckoo hashing: buckets of FP_WAYS 16-byte slots (one 64-byte
+ * cache line); a fingerprint lives in one of its two candidate buckets,
+ * addressed by two independent 64-bit hashes of its two halves. {0,0} marks
+ * an empty slot, so a fingerprint that is all zero is stored as {1,0} (one
+ * in 2^128).
+ *
+ * The set is cut into 2^bits segments by the top bits of the first hash,
+ * each an independent cuckoo table of any number of buckets (the bucket is
+ * the hash's low 32 bits scaled to nb, so no power of two is needed). A
+ * segment that reaches FP_LOAD_PCT, or whose kick chain fails, grows by
+ * 1/4 alone: its entries are reinserted into a new mapping, so the
+ * transient memory is one segment's, and the whole set stays between 75 %
+ * and 94 % full instead of halving its load at each doubling. The segments
+ * start at staggered sizes spread over one growth step, so at any count
+ * their loads are spread over that range too: about 19 bytes a
+ * fingerprint on average, and growth work spread evenly over the inserts.
+ * Segments are kept small (about 16k entries for the expected count) so a
+ * growth works in cache and its transient memory is small. A segment can
+ * grow past that when the hint was low: nothing else changes.
+ *
+ * Each segment is its own private anonymous mapping (page-rounded; the
+ * bucket count is rounded up to fill the pages), released at once with
+ * munmap: no heap fragmentation. */
+#define FP_WAYS        4
+#define FP_LOAD_PCT    94 /* a segment grows past 94 % of its slots */
+#define FP_GROW_NUM    5  /* ... to 5/4 of its buckets */
+#define FP_GROW_DEN    4
+#define FP_MAX_KICKS   256 /* a longer kick chain fails the insert */
+#define FP_SEG_ENTRIES 16384
+#define FP_MAX_BITS    12
+
+typedef struct fp_bucket {
+    fp128 s[FP_WAYS];
+} fp_bucket;
+
+typedef struct fp_seg {
+    fp_bucket *b;
+    uint32_t nb; /* buckets */
+    uint32_t count;
+    uint64_t ideal; /* the unrounded size (buckets << 16) of its growth ladder */
+} fp_seg;
+
 struct fp_set {
-    fp128 *slots;
-    size_t cap; /* power of two */
+    fp_seg *seg;
+    unsigned bits; /* 2^bits segments */
     size_t count;
+    size_t bytes; /* the struct, the segment table and every mapping */
+    uint64_t rng; /* xorshift64 state for kick choices: fixed seed */
 };
 
-static int fp_set_alloc(fp_set *s, size_t cap)
+static uint64_t fp_mix(uint64_t x)
 {
-    fp128 *slots = calloc(cap, sizeof *slots);
-    if (!slots)
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Mixed, so that keys that are not hash outputs (tests, benchmarks) spread
+ * as well as fingerprints do. */
+static uint64_t fp_h1(fp128 k)
+{
+    return fp_mix(k.lo);
+}
+
+static uint64_t fp_h2(fp128 k)
+{
+    return fp_mix(k.hi ^ 0x9e3779b97f4a7c15ull);
+}
+
+static fp_seg *fp_seg_of(const fp_set *s, uint64_t h1)
+{
+    return &s->seg[s->bits ? h1 >> (64 - s->bits) : 0];
+}
+
+static uint32_t fp_bkt(uint32_t nb, uint64_t h)
+{
+    return (uint32_t)(((h & 0xffffffffu) * nb) >> 32);
+}
+
+static bool fp_eq(fp128 a, fp128 b)
+{
+    return a.lo == b.lo && a.hi == b.hi;
+}
+
+static bool fp_empty(fp128 a)
+{
+    return (a.lo | a.hi) == 0;
+}
+
+static fp128 fp_key(const fp128 *f)
+{
+    fp128 k = *f;
+    if (fp_empty(k))
+        k.lo = 1;
+    return k;
+}
+
+static size_t fp_map_len(uint32_t nb)
+{
+    size_t pg = 4096;
+    return ((size_t)nb * sizeof(fp_bucket) + pg - 1) / pg * pg;
+}
+
+/* Maps nb zeroed buckets, or as many as fill the pages with fill. */
+static int fp_seg_map(fp_seg *g, uint64_t nb, bool fill)
+{
+    if (nb == 0 || nb > UINT32_MAX / 2)
         return -ENOMEM;
-    s->slots = slots;
-    s->cap = cap;
+    size_t len = fp_map_len((uint32_t)nb);
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    *g = (fp_seg){.b = p, .nb = fill ? (uint32_t)(len / sizeof(fp_bucket)) : (uint32_t)nb};
     return 0;
+}
+
+static void fp_seg_unmap(fp_seg *g)
+{
+    if (g->b)
+        munmap(g->b, fp_map_len(g->nb));
 }
 
 int fp_set_create(size_t expect, fp_set **out)
@@ -154,12 +263,27 @@ int fp_set_create(size_t expect, fp_set **out)
     fp_set *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    size_t cap = 64;
-    while (cap < expect * 2 && cap < ((size_t)1 << 40))
-        cap <<= 1;
-    if (fp_set_alloc(s, cap) != 0) {
-        free(s);
-        return -ENOMEM;
+    while (s->bits < FP_MAX_BITS && (expect >> s->bits) > FP_SEG_ENTRIES)
+        s->bits++;
+    size_t n = (size_t)1 << s->bits;
+    s->seg = calloc(n, sizeof *s->seg);
+    s->rng = 0x2545f4914f6cdd1dull;
+    s->bytes = sizeof *s + n * sizeof *s->seg;
+    int rc = s->seg ? 0 : -ENOMEM;
+    /* 64 buckets (one page) to start. Each segment's ladder of sizes
+     * (x 5/4 a step) starts at 64 x (1 + i / 4n): once segments span many
+     * pages, their sizes are spread over one growth step, and so are their
+     * loads and their growths. */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = fp_seg_map(&s->seg[i], 64, false);
+        s->seg[i].ideal = ((uint64_t)64 << 16) + ((uint64_t)64 << 16) *
+                                                     (FP_GROW_NUM - FP_GROW_DEN) * i /
+                                                     (FP_GROW_DEN * n);
+        s->bytes += rc ? 0 : fp_map_len(s->seg[i].nb);
+    }
+    if (rc) {
+        fp_set_free(s);
+        return rc;
     }
     *out = s;
     return 0;
@@ -169,65 +293,207 @@ void fp_set_free(fp_set *s)
 {
     if (!s)
         return;
-    free(s->slots);
+    for (size_t i = 0; s->seg && i < ((size_t)1 << s->bits); i++)
+        fp_seg_unmap(&s->seg[i]);
+    free(s->seg);
     free(s);
-}
-
-/* 1 when present, 0 when inserted (there is always an empty slot). */
-/* The home slot of f in a table of cap (a power of two) slots. */
-static size_t fp_home(fp128 f, size_t cap)
-{
-    return (size_t)(f.lo ^ (f.hi >> 7)) & (cap - 1);
 }
 
 void fp_set_prefetch(const fp_set *s, const fp128 *f)
 {
-    if (s && f && s->cap)
-        __builtin_prefetch(&s->slots[fp_home(*f, s->cap)], 1);
+    if (!s || !f)
+        return;
+    fp128 k = fp_key(f);
+    uint64_t h1 = fp_h1(k);
+    const fp_seg *g = fp_seg_of(s, h1);
+    __builtin_prefetch(&g->b[fp_bkt(g->nb, h1)], 1);
+    __builtin_prefetch(&g->b[fp_bkt(g->nb, fp_h2(k))], 1);
 }
 
-static int fp_set_put(fp128 *slots, size_t cap, fp128 f)
+/* The slot holding k in g's candidate buckets for h1, h2, or NULL. */
+static fp128 *fp_find(const fp_seg *g, fp128 k, uint64_t h1, uint64_t h2)
 {
-    size_t mask = cap - 1, i = fp_home(f, cap);
-    for (;; i = (i + 1) & mask) {
-        fp128 *p = &slots[i];
-        if (p->lo == f.lo && p->hi == f.hi)
-            return 1;
-        if (p->lo == 0 && p->hi == 0) {
-            *p = f;
+    fp_bucket *b1 = &g->b[fp_bkt(g->nb, h1)], *b2 = &g->b[fp_bkt(g->nb, h2)];
+    for (int j = 0; j < FP_WAYS; j++)
+        if (fp_eq(b1->s[j], k))
+            return &b1->s[j];
+    for (int j = 0; j < FP_WAYS; j++)
+        if (fp_eq(b2->s[j], k))
+            return &b2->s[j];
+    return NULL;
+}
+
+static int fp_used(const fp_bucket *b)
+{
+    int n = 0;
+    for (int j = 0; j < FP_WAYS; j++)
+        n += !fp_empty(b->s[j]);
+    return n;
+}
+
+static fp128 *fp_free_in(fp_bucket *b)
+{
+    for (int j = 0; j < FP_WAYS; j++)
+        if (fp_empty(b->s[j]))
+            return &b->s[j];
+    return NULL;
+}
+
+static uint64_t fp_rand(fp_set *s)
+{
+    uint64_t x = s->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return s->rng = x;
+}
+
+/* The other candidate bucket of k, which sits in bucket i. */
+static uint32_t fp_alt(const fp_seg *g, fp128 k, uint32_t i)
+{
+    uint32_t a1 = fp_bkt(g->nb, fp_h1(k));
+    return a1 == i ? fp_bkt(g->nb, fp_h2(k)) : a1;
+}
+
+/* Makes room in full bucket i by moving one of its entries to its other
+ * bucket when that one has a free slot: the other buckets are loaded
+ * together (one memory latency, not FP_WAYS). Returns the freed slot or
+ * NULL. */
+static fp128 *fp_lookahead(fp_seg *g, uint32_t i)
+{
+    uint32_t alt[FP_WAYS];
+    for (int j = 0; j < FP_WAYS; j++) {
+        alt[j] = fp_alt(g, g->b[i].s[j], i);
+        __builtin_prefetch(&g->b[alt[j]], 1);
+    }
+    for (int j = 0; j < FP_WAYS; j++) {
+        fp128 *to = alt[j] == i ? NULL : fp_free_in(&g->b[alt[j]]);
+        if (to) {
+            *to = g->b[i].s[j];
+            return &g->b[i].s[j];
+        }
+    }
+    return NULL;
+}
+
+/* Places k (absent, both buckets b1 and b2 full) along a chain of kicks:
+ * at each bucket, an entry that can move to a free slot of its other bucket
+ * does (fp_lookahead), else a random entry is swapped with the homeless key
+ * and goes on to its other bucket. Returns 0, or -ENOSPC after
+ * FP_MAX_KICKS steps, with every swap undone in reverse so the segment is
+ * as it was. */
+static int fp_kick(fp_set *s, fp_seg *g, fp128 k, uint32_t b1, uint32_t b2)
+{
+    fp128 *path[FP_MAX_KICKS];
+    uint32_t i = (fp_rand(s) >> 63) ? b2 : b1;
+    fp128 cur = k;
+    for (int n = 0; n < FP_MAX_KICKS; n++) {
+        fp128 *slot = fp_lookahead(g, i);
+        if (!slot && n == 0)
+            slot = fp_lookahead(g, i = (i == b1 ? b2 : b1));
+        if (slot) {
+            *slot = cur;
+            return 0;
+        }
+        slot = &g->b[i].s[(fp_rand(s) >> 32) & (FP_WAYS - 1)];
+        fp128 t = *slot;
+        *slot = cur;
+        cur = t;
+        path[n] = slot;
+        i = fp_alt(g, cur, i);
+        if ((slot = fp_free_in(&g->b[i])) != NULL) {
+            *slot = cur;
             return 0;
         }
     }
+    for (int n = FP_MAX_KICKS - 1; n >= 0; n--) {
+        fp128 t = *path[n];
+        *path[n] = cur;
+        cur = t;
+    }
+    return -ENOSPC;
 }
 
-static int fp_set_grow(fp_set *s)
+/* Places k (absent) in g: the emptier candidate bucket, which keeps room on
+ * both sides so kicks stay rare, else a kick chain. 0 or -ENOSPC. */
+static int fp_place(fp_set *s, fp_seg *g, fp128 k, uint64_t h1, uint64_t h2)
 {
-    fp_set n = {0};
-    if (fp_set_alloc(&n, s->cap * 2) != 0)
-        return -ENOMEM;
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i].lo || s->slots[i].hi)
-            fp_set_put(n.slots, n.cap, s->slots[i]);
-    free(s->slots);
-    s->slots = n.slots;
-    s->cap = n.cap;
-    return 0;
+    uint32_t b1 = fp_bkt(g->nb, h1), b2 = fp_bkt(g->nb, h2);
+    uint32_t to = fp_used(&g->b[b2]) < fp_used(&g->b[b1]) ? b2 : b1;
+    fp128 *slot = fp_free_in(&g->b[to]);
+    if (slot) {
+        *slot = k;
+        return 0;
+    }
+    return fp_kick(s, g, k, b1, b2);
+}
+
+/* Moves g's entries into a new mapping of the next size on its ladder
+ * (5/4, rounded up to whole pages; the next one if that fails to hold
+ * them). 0 or -ENOMEM (g unchanged). */
+static int fp_grow(fp_set *s, fp_seg *g)
+{
+    uint64_t ideal = g->ideal;
+    for (int tries = 0; tries < 8; tries++) {
+        ideal = ideal / FP_GROW_DEN * FP_GROW_NUM;
+        uint64_t nb = ideal >> 16;
+        fp_seg n;
+        if (fp_seg_map(&n, nb > g->nb ? nb : (uint64_t)g->nb + 1, true) != 0)
+            return -ENOMEM;
+        n.ideal = ideal;
+        int rc = 0;
+        for (uint32_t i = 0; rc == 0 && i < g->nb; i++)
+            for (int j = 0; rc == 0 && j < FP_WAYS; j++) {
+                fp128 k = g->b[i].s[j];
+                if (!fp_empty(k))
+                    rc = fp_place(s, &n, k, fp_h1(k), fp_h2(k));
+            }
+        if (rc == 0) {
+            s->bytes += fp_map_len(n.nb) - fp_map_len(g->nb);
+            n.count = g->count;
+            fp_seg_unmap(g);
+            *g = n;
+            return 0;
+        }
+        fp_seg_unmap(&n);
+    }
+    return -ENOMEM;
 }
 
 int fp_set_add(fp_set *s, const fp128 *f)
 {
     if (!s || !f)
         return -EINVAL;
-    fp128 k = *f;
-    if (k.lo == 0 && k.hi == 0)
-        k.lo = 1;
-    /* keep the load at or under 1/2: short probes, and growth before full */
-    if ((s->count + 1) * 2 > s->cap && fp_set_grow(s) != 0)
+    fp128 k = fp_key(f);
+    uint64_t h1 = fp_h1(k), h2 = fp_h2(k);
+    fp_seg *g = fp_seg_of(s, h1);
+    if (fp_find(g, k, h1, h2))
+        return 1;
+    if ((uint64_t)(g->count + 1) * 100 > (uint64_t)g->nb * FP_WAYS * FP_LOAD_PCT &&
+        fp_grow(s, g) != 0)
         return -ENOMEM;
-    int rc = fp_set_put(s->slots, s->cap, k);
-    if (rc == 0)
-        s->count++;
-    return rc;
+    while (fp_place(s, g, k, h1, h2) != 0)
+        if (fp_grow(s, g) != 0)
+            return -ENOMEM;
+    g->count++;
+    s->count++;
+    return 0;
+}
+
+int fp_set_remove(fp_set *s, const fp128 *f)
+{
+    if (!s || !f)
+        return -EINVAL;
+    fp128 k = fp_key(f);
+    uint64_t h1 = fp_h1(k);
+    fp_seg *g = fp_seg_of(s, h1);
+    fp128 *slot = fp_find(g, k, h1, fp_h2(k));
+    if (!slot)
+        return 0;
+    *slot = (fp128){0, 0};
+    g->count--;
+    s->count--;
+    return 1;
 }
 
 size_t fp_set_count(const fp_set *s)
@@ -237,5 +503,5 @@ size_t fp_set_count(const fp_set *s)
 
 size_t fp_set_bytes(const fp_set *s)
 {
-    return s ? sizeof *s + s->cap * sizeof *s->slots : 0;
+    return s ? s->bytes : 0;
 }

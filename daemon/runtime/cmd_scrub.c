@@ -268,8 +268,9 @@ int cmd_scrub_main(int argc, char **argv)
     tbl_version *v;
     if (scrub_outdir(r.outdir) != 0 || scrub_open_tables(a.tables, &v) != 0)
         return 1;
-    /* Size the duplicate set for the run up front (a claim is rarely under
-     * 256 bytes of X12): growing it by doubling rehashes every entry. */
+    /* The expected claims (a claim is rarely under 256 bytes of X12): the
+     * duplicate set cuts itself into segments for that many, and grows
+     * segment by segment with the claims actually seen. */
     size_t expect = 1 << 16;
     for (int i = a.first; i < argc; i++) {
         struct stat st;

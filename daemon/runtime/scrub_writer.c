@@ -16,8 +16,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- the run ------------------------------------------------------------ */
 
@@ -33,9 +35,11 @@ int scrub_run_init(scrub_run *r, tbl_version *v, size_t expect)
      * skips it */
     r->ao = (ack_opts){.newline = 1};
     r->cfg = (scrub_cfg){.v = v, .s = &r->es};
+    r->spill_fd = -1;
     scrub_work_init(&r->w);
     cbuf_init(&r->pre);
-    if (fp_set_create(expect, &r->fps) != 0)
+    r->txfp = malloc(sizeof *r->txfp * SCRUB_TXFP_MEM);
+    if (!r->txfp || fp_set_create(expect, &r->fps) != 0)
         return -ENOMEM;
     r->cfg.fp_hint = scrub_fp_hint;
     r->cfg.fp_hint_ctx = r;
@@ -45,52 +49,99 @@ int scrub_run_init(scrub_run *r, tbl_version *v, size_t expect)
 void scrub_run_release(scrub_run *r)
 {
     fp_set_free(r->fps);
-    free(r->fpv);
+    free(r->txfp);
+    if (r->spill_fd >= 0)
+        close(r->spill_fd);
     scrub_work_release(&r->w);
     cbuf_release(&r->pre);
     tbl_close(r->v);
     r->fps = NULL;
-    r->fpv = NULL;
+    r->txfp = NULL;
+    r->spill_fd = -1;
     r->v = NULL;
 }
 
 /* ---- duplicates --------------------------------------------------------- */
 
-static int scrub_dup(scrub_run *r, const fp128 *fp)
+/* Writes the in-memory fingerprints of the open transaction to the spill
+ * file (an unlinked scratch file in outdir, created at the first need). */
+static int scrub_txfp_spill(scrub_run *r)
 {
-    int rc = fp_set_add(r->fps, fp);
-    if (rc != 0)
-        return rc; /* 1: seen before; or -ENOMEM */
-    if (r->nfp == r->capfp) {
-        size_t cap = r->capfp ? r->capfp * 2 : 4096;
-        fp128 *v = realloc(r->fpv, sizeof *v * cap);
-        if (!v)
-            return -ENOMEM;
-        r->fpv = v;
-        r->capfp = cap;
+    if (r->spill_fd < 0) {
+        char path[4096];
+        int n = snprintf(path, sizeof path, "%s/.claimd-txfp.XXXXXX", r->outdir);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return -ENAMETOOLONG;
+        int fd = mkstemp(path);
+        if (fd < 0)
+            return -errno;
+        unlink(path);
+        r->spill_fd = fd;
     }
-    r->fpv[r->nfp++] = *fp;
+    const char *p = (const char *)r->txfp;
+    size_t len = r->ntxfp * sizeof *r->txfp;
+    off_t off = (off_t)(r->nspilled * sizeof *r->txfp);
+    while (len) {
+        ssize_t w = pwrite(r->spill_fd, p, len, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? -errno : -EIO;
+        p += w;
+        len -= (size_t)w;
+        off += w;
+    }
+    r->nspilled += r->ntxfp;
+    r->ntxfp = 0;
     return 0;
 }
 
-/* Forgets the fingerprints added after the first n (a rejected transaction's):
- * the set has no removal, so it is rebuilt from the ones kept. */
-static int scrub_dup_rewind(scrub_run *r, size_t n)
+/* Decides a claim with fingerprint fp: 1 when seen before (a duplicate), 0
+ * when new (and remembered as the open transaction's), or an error. */
+static int scrub_dup(scrub_run *r, const fp128 *fp)
 {
-    if (r->nfp <= n)
-        return 0;
-    fp_set *s;
-    int rc = fp_set_create(n ? n * 2 : 1024, &s);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = fp_set_add(s, &r->fpv[i]) < 0 ? -ENOMEM : 0;
-    if (rc) {
-        fp_set_free(s);
-        return rc;
+    if (r->ntxfp == SCRUB_TXFP_MEM) {
+        int rc = scrub_txfp_spill(r);
+        if (rc)
+            return rc;
     }
-    fp_set_free(r->fps);
-    r->fps = s;
-    r->nfp = n;
-    return 0;
+    int rc = fp_set_add(r->fps, fp);
+    if (rc == 0)
+        r->txfp[r->ntxfp++] = *fp;
+    return rc; /* 1: seen before; or -ENOMEM */
+}
+
+/* The open transaction is over: forget what it added (kept in the set). */
+static void scrub_txfp_clear(scrub_run *r)
+{
+    if (r->nspilled && ftruncate(r->spill_fd, 0) != 0)
+        log_warn(SCRUB_MOD, "cannot truncate the take-back scratch file: %s", strerror(errno));
+    r->ntxfp = 0;
+    r->nspilled = 0;
+}
+
+/* Takes back the fingerprints the open transaction added (the 999 rejects
+ * it): its claims are not scrubbed, so a later copy of one is not a
+ * duplicate. The spilled ones are read back through txfp. */
+static int scrub_dup_takeback(scrub_run *r)
+{
+    for (size_t i = 0; i < r->ntxfp; i++)
+        fp_set_remove(r->fps, &r->txfp[i]);
+    int rc = 0;
+    for (uint64_t done = 0; rc == 0 && done < r->nspilled;) {
+        uint64_t n = r->nspilled - done < SCRUB_TXFP_MEM ? r->nspilled - done : SCRUB_TXFP_MEM;
+        size_t len = (size_t)n * sizeof *r->txfp;
+        ssize_t got = pread(r->spill_fd, r->txfp, len, (off_t)(done * sizeof *r->txfp));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 || (size_t)got != len) /* whole chunks: a regular file */
+            rc = got < 0 ? -errno : -EIO;
+        for (uint64_t i = 0; rc == 0 && i < n; i++)
+            fp_set_remove(r->fps, &r->txfp[i]);
+        done += n;
+    }
+    scrub_txfp_clear(r);
+    return rc;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -123,7 +174,7 @@ void scrub_writer_txn_begin(scrub_file *f)
 {
     f->mark_res = ofile_tell(&f->res);
     f->mark_body = ofile_tell(&f->body);
-    f->mark_nfp = f->run->nfp;
+    scrub_txfp_clear(f->run);
     ack277_mark_get(f->a277, &f->mark277);
     f->mark_cnt = f->cnt;
     f->txn_claims = 0;
@@ -203,6 +254,7 @@ int scrub_writer_txn_end(scrub_file *f, char verdict, const char *st_ctrl)
 {
     if (verdict != 'R') {
         f->txn_acc++;
+        scrub_txfp_clear(f->run);
         return 0;
     }
     /* the 999 rejects it: none of its claims is scrubbed */
@@ -213,8 +265,9 @@ int scrub_writer_txn_end(scrub_file *f, char verdict, const char *st_ctrl)
     int rc = ofile_truncate(&f->res, f->mark_res);
     if (rc == 0)
         rc = ofile_truncate(&f->body, f->mark_body);
-    if (rc == 0)
-        rc = scrub_dup_rewind(f->run, f->mark_nfp);
+    /* whatever happens to this file, the run's set must forget them */
+    int rc_dup = scrub_dup_takeback(f->run);
+    rc = rc ? rc : rc_dup;
     if (rc && !f->err)
         f->err = rc;
     if (f->txn_claims)

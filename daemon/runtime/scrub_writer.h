@@ -34,6 +34,9 @@
 #include <stdint.h>
 
 #define SCRUB_MOD "scrub"
+#ifndef SCRUB_TXFP_MEM
+#define SCRUB_TXFP_MEM 4096 /* fingerprints of the open transaction kept in memory */
+#endif
 
 /* The run: settings, tables and the duplicate set shared by its files. */
 typedef struct scrub_run {
@@ -44,11 +47,16 @@ typedef struct scrub_run {
     ack_opts ao;
     bool no_uring;
     bool backend_logged;
-    /* the run's duplicate set, and the fingerprints it holds in input order
-     * (to rebuild it without a rejected transaction's claims) */
+    /* the run's duplicate set, and the fingerprints the open transaction
+     * added to it (to remove them if the 999 rejects it): the last up to
+     * SCRUB_TXFP_MEM in txfp, the earlier ones spilled to an unlinked
+     * scratch file in outdir (spill_fd, created when first needed), so a
+     * transaction of any size costs 64 KiB of memory */
     fp_set *fps;
-    fp128 *fpv;
-    size_t nfp, capfp;
+    fp128 *txfp;
+    size_t ntxfp;
+    uint64_t nspilled;
+    int spill_fd; /* -1: none yet */
     scrub_work w; /* the calling thread's (and the writer's duplicates) */
     cbuf pre;
     /* totals */
@@ -72,7 +80,6 @@ typedef struct scrub_file {
     uint64_t txn_acc, txn_rej, claims_dropped;
     /* where the open transaction started */
     uint64_t mark_res, mark_body;
-    size_t mark_nfp;
     ack277_mark mark277;
     scrub_counts mark_cnt;
     uint64_t txn_claims;
@@ -96,7 +103,8 @@ typedef struct scrub_done {
 } scrub_done;
 
 /* Sets up r for outdir and the tables version v (which r then owns):
- * sizes the duplicate set for expect claims. Returns 0 or -ENOMEM. */
+ * expect claims (a hint) size the duplicate set's segments. Returns 0 or
+ * -ENOMEM. */
 int scrub_run_init(scrub_run *r, tbl_version *v, size_t expect);
 void scrub_run_release(scrub_run *r);
 

@@ -201,7 +201,7 @@ const char *ofile_backend(const ofile *f)
     return f->w ? uring_writer_backend(f->w) : NULL;
 }
 
-int ofile_commit(ofile *f)
+int ofile_sync(ofile *f)
 {
     int rc = ofile_flush(f);
     if (rc == 0)
@@ -214,6 +214,14 @@ int ofile_commit(ofile *f)
     f->fd = -1;
     if (rc == 0 && (!f->path || !f->tmp))
         rc = -EINVAL;
+    if (rc)
+        ofile_abort(f);
+    return rc;
+}
+
+int ofile_publish(ofile *f)
+{
+    int rc = f->path && f->tmp ? 0 : -EINVAL;
     if (rc == 0 && rename(f->tmp, f->path) != 0)
         rc = -errno;
     if (rc == 0) {
@@ -223,6 +231,12 @@ int ofile_commit(ofile *f)
     }
     ofile_abort(f);
     return rc;
+}
+
+int ofile_commit(ofile *f)
+{
+    int rc = ofile_sync(f);
+    return rc ? rc : ofile_publish(f);
 }
 
 void ofile_abort(ofile *f)

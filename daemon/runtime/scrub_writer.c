@@ -379,47 +379,86 @@ static void scrub_summary(cbuf *b, const scrub_file *f)
 
 /* Writes the 277CA (head, body, tail), the 999/TA1 and the summary; then
  * renames the results and the 277CA into place. */
+/* Opens DIR/NAME.EXT and writes data into it (not yet published). */
+static int scrub_out_fill(ofile *o, const char *dir, const char *name, const char *ext,
+                          const char *data, size_t len)
+{
+    int rc = ofile_open(o, dir, name, ext);
+    if (rc == 0) {
+        ofile_write(o, data, len);
+        rc = ofile_error(o);
+    }
+    return rc;
+}
+
+/* The 277CA: its head (totals known only now), the claims' body, its tail. */
+static int scrub_out_277(scrub_file *f, ofile *o, cbuf *t)
+{
+    int rc = ofile_open(o, f->run->outdir, f->name, "277ca");
+    if (rc)
+        return rc;
+    ack277_head(f->a277, t);
+    ofile_write(o, t->p, t->len);
+    rc = ofile_append_file(o, &f->body);
+    cbuf_clear(t);
+    ack277_tail(f->a277, t);
+    ofile_write(o, t->p, t->len);
+    rc = rc ? rc : cbuf_error(t);
+    return rc ? rc : ofile_error(o);
+}
+
+/* Every output of a file appears, or none does: all are written and
+ * fsynced under temporary names first, and renamed into place only when
+ * every one of them made it to disk (a disk that fills up during the commit
+ * leaves no mix of old and new outputs). */
 int scrub_file_commit(scrub_file *f)
 {
     scrub_run *r = f->run;
     const char *dir = r->outdir;
+    enum { O_277, O_999, O_TA1, O_SUM, O_COUNT };
+    ofile o[O_COUNT];
+    memset(o, 0, sizeof o);
     cbuf t;
     cbuf_init(&t);
-    ofile x;
-    int rc = ofile_open(&x, dir, f->name, "277ca");
-    if (rc == 0) {
-        ack277_head(f->a277, &t);
-        ofile_write(&x, t.p, t.len);
-        rc = ofile_append_file(&x, &f->body);
-        cbuf_clear(&t);
-        ack277_tail(f->a277, &t);
-        ofile_write(&x, t.p, t.len);
-        rc = rc ? rc : cbuf_error(&t);
-        if (rc)
-            ofile_abort(&x);
-        else
-            rc = ofile_commit(&x);
-    }
     size_t n999, nta1;
     const char *t999 = ack_999_text(f->a999, &n999);
     const char *ta1 = ack_ta1_text(f->a999, &nta1);
-    if (rc == 0)
-        rc = ofile_write_atomic(dir, f->name, "999", n999 ? t999 : NULL, n999);
-    if (rc == 0)
-        rc = ofile_write_atomic(dir, f->name, "ta1", ta1, nta1);
+    int rc = scrub_out_277(f, &o[O_277], &t);
+    if (rc == 0 && n999)
+        rc = scrub_out_fill(&o[O_999], dir, f->name, "999", t999, n999);
+    if (rc == 0 && ta1)
+        rc = scrub_out_fill(&o[O_TA1], dir, f->name, "ta1", ta1, nta1);
     if (rc == 0) {
         cbuf_clear(&t);
         scrub_summary(&t, f);
         rc = cbuf_error(&t);
         if (rc == 0)
-            rc = ofile_write_atomic(dir, f->name, "summary.json", t.p, t.len);
+            rc = scrub_out_fill(&o[O_SUM], dir, f->name, "summary.json", t.p, t.len);
     }
-    if (rc == 0)
-        rc = ofile_commit(&f->res);
     cbuf_release(&t);
-    if (rc)
+    if (rc == 0)
+        rc = ofile_sync(&f->res);
+    for (int i = 0; i < O_COUNT && rc == 0; i++)
+        if (o[i].path)
+            rc = ofile_sync(&o[i]);
+    /* an acknowledgment not owed this time: a stale one from an earlier run goes */
+    if (rc == 0 && !ta1)
+        rc = ofile_write_atomic(dir, f->name, "ta1", NULL, 0);
+    if (rc == 0 && !n999)
+        rc = ofile_write_atomic(dir, f->name, "999", NULL, 0);
+    if (rc == 0)
+        rc = ofile_publish(&f->res);
+    for (int i = 0; i < O_COUNT; i++) {
+        if (rc == 0 && o[i].path)
+            rc = ofile_publish(&o[i]);
+        else
+            ofile_abort(&o[i]);
+    }
+    if (rc) {
+        ofile_abort(&f->res);
         log_err(SCRUB_MOD, "%s: cannot write its outputs in %s: %s", f->name, dir,
                 claimd_strerror(rc));
+    }
     return rc;
 }
 

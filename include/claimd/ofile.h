@@ -59,8 +59,17 @@ int ofile_append_file(ofile *f, ofile *src);
 
 /* Flushes, fsyncs, closes and renames to its final name, then fsyncs the
  * folder. On any failure the temporary file is removed. Returns 0 or the
- * first error. The ofile is closed either way. */
+ * first error. The ofile is closed either way. Same as ofile_sync() then
+ * ofile_publish(). */
 int ofile_commit(ofile *f);
+
+/* The two halves of ofile_commit, for outputs that must appear together:
+ * sync every one first (flush, wait, fsync, close; the temporary file stays),
+ * and publish them (rename, folder fsync) only when all synced. On failure
+ * ofile_sync removes the temporary file and closes the ofile; ofile_publish
+ * closes it either way. Both return 0 or the first error. */
+int ofile_sync(ofile *f);
+int ofile_publish(ofile *f);
 
 /* The first error (-errno), or 0: ofile_write() reports none. */
 int ofile_error(const ofile *f);

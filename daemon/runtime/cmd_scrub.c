@@ -23,6 +23,7 @@
 #include "claimd/log.h"
 #include "claimd/tables.h"
 #include "claimd/tbl_default.h"
+#include "claimd/uring.h"
 #include "claimd/x12.h"
 #include "cmd.h"
 #include "scrub_pipe.h"
@@ -264,6 +265,10 @@ int cmd_scrub_main(int argc, char **argv)
     if (a.threads == 0)
         a.threads = scrub_ncpu();
     r.no_uring = a.no_uring;
+    /* The output files follow the same switch as the reader: the flag sets
+     * it for the whole process, outputs included. */
+    if (a.no_uring && setenv(URING_ENV_NO_URING, "1", 1) != 0)
+        log_warn(SCRUB_MOD, "cannot set %s: outputs may still use io_uring", URING_ENV_NO_URING);
     double t0 = scrub_now();
     tbl_version *v;
     if (scrub_outdir(r.outdir) != 0 || scrub_open_tables(a.tables, &v) != 0)

@@ -582,9 +582,9 @@ static void scrub_log_backend(scrub_run *r, const uring_reader *rd)
         return;
     r->backend_logged = true;
     if (strcmp(uring_reader_backend(rd), "io_uring") == 0)
-        log_info(SCRUB_MOD, "reading with io_uring");
+        log_info(SCRUB_MOD, "reading and writing with io_uring");
     else
-        log_info(SCRUB_MOD, "io_uring unavailable (%s): reading with pread",
+        log_info(SCRUB_MOD, "io_uring unavailable (%s): reading with pread, writing with pwrite",
                  r->no_uring            ? "--no-uring"
                  : uring_env_no_uring() ? URING_ENV_NO_URING "=1"
                                         : "cannot set up a ring");

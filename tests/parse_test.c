@@ -4,6 +4,7 @@
 
 #include "claimd/cbuf.h"
 #include "claimd/clm_json.h"
+#include "tu_json.h"
 #include "tu_proc.h"
 
 #include <criterion/criterion.h>
@@ -16,113 +17,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* ---- a minimal JSON validator ------------------------------------------ */
-
-static bool js_value(const char **p);
-
-static void js_ws(const char **p)
-{
-    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
-        (*p)++;
-}
-
-static bool js_string(const char **p)
-{
-    if (**p != '"')
-        return false;
-    for ((*p)++; **p != '"'; (*p)++) {
-        unsigned char c = (unsigned char)**p;
-        if (c < 0x20)
-            return false;
-        if (c == '\\') {
-            (*p)++;
-            if (**p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!strchr("0123456789abcdefABCDEF", (*p)[i]) || !(*p)[i])
-                        return false;
-                *p += 4;
-            } else if (!**p || !strchr("\"\\/bfnrt", **p)) {
-                return false;
-            }
-        }
-    }
-    (*p)++;
-    return true;
-}
-
-static bool js_number(const char **p)
-{
-    const char *s = *p;
-    if (**p == '-')
-        (*p)++;
-    if (**p < '0' || **p > '9')
-        return false;
-    while ((**p >= '0' && **p <= '9') || **p == '.')
-        (*p)++;
-    return *p > s;
-}
-
-static bool js_list(const char **p, char close, bool keyed)
-{
-    (*p)++;
-    js_ws(p);
-    if (**p == close) {
-        (*p)++;
-        return true;
-    }
-    for (;;) {
-        js_ws(p);
-        if (keyed) {
-            if (!js_string(p))
-                return false;
-            js_ws(p);
-            if (*(*p)++ != ':')
-                return false;
-        }
-        if (!js_value(p))
-            return false;
-        js_ws(p);
-        if (**p == ',') {
-            (*p)++;
-            continue;
-        }
-        if (**p != close)
-            return false;
-        (*p)++;
-        return true;
-    }
-}
-
-static bool js_value(const char **p)
-{
-    js_ws(p);
-    switch (**p) {
-    case '{':
-        return js_list(p, '}', true);
-    case '[':
-        return js_list(p, ']', false);
-    case '"':
-        return js_string(p);
-    case 'n':
-        return strncmp(*p, "null", 4) == 0 && (*p += 4);
-    case 't':
-        return strncmp(*p, "true", 4) == 0 && (*p += 4);
-    case 'f':
-        return strncmp(*p, "false", 5) == 0 && (*p += 5);
-    default:
-        return js_number(p);
-    }
-}
-
-/* A whole line is one JSON object. */
-static bool js_line_ok(const char *line)
-{
-    const char *p = line;
-    if (*p != '{' || !js_value(&p))
-        return false;
-    return *p == 0;
-}
 
 /* The raw text of the first "key": value in line (string values unquoted). */
 static char *js_get(const char *line, const char *key)
@@ -163,12 +57,6 @@ static const char *claimd_path(void)
     const char *b = getenv("CLAIMD_BUILD_DIR");
     snprintf(path, sizeof path, "%s/daemon/claimd", b ? b : "build");
     return path;
-}
-
-static char *sample_path(void)
-{
-    const char *s = getenv("CLAIMD_SOURCE_DIR");
-    return tu_path(s ? s : ".", "data/sample/sample.837");
 }
 
 static char *fixture(const char *name)
@@ -239,7 +127,7 @@ static int count(const char *hay, const char *needle)
 
 Test(parse, sample_batch)
 {
-    char *sample = sample_path();
+    char *sample = tu_sample_path();
     run r;
     run_claimd(&r, (const char *[]){"parse", "--out", "@OUT", sample, NULL});
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -249,7 +137,7 @@ Test(parse, sample_batch)
     const char *ids[] = {"NWFM-1001", "NWFM-1002", "NWFM-1003", "NWFM-1004", "RBO-2001", "RBO-2002",
                          "RBO-2003",  "HCG-3001",  "HCG-3002",  "HCG-3003",  "LCH-7001"};
     for (int i = 0; i < n; i++) {
-        cr_assert(js_line_ok(lines[i]), "not one JSON object: %s", lines[i]);
+        cr_assert(tu_js_line_ok(lines[i]), "not one JSON object: %s", lines[i]);
         cr_assert_str_eq(js_get(lines[i], "claim_id"), ids[i]);
         cr_assert_str_eq(js_get(lines[i], "st02"), "0001");
         cr_assert_str_eq(js_get(lines[i], "ik5"), "A");
@@ -286,7 +174,7 @@ Test(parse, sample_batch)
 
 Test(parse, outputs_are_deterministic_and_spilling_changes_nothing)
 {
-    char *sample = sample_path();
+    char *sample = tu_sample_path();
     run a, b, c;
     run_claimd(&a, (const char *[]){"parse", "--out", "@OUT", sample, NULL});
     run_claimd(&b, (const char *[]){"parse", "--out", "@OUT", sample, NULL});
@@ -346,7 +234,7 @@ Test(parse, missing_file)
 
 Test(parse, one_bad_file_does_not_stop_the_others)
 {
-    char *bad = fixture("not_x12.csv"), *sample = sample_path();
+    char *bad = fixture("not_x12.csv"), *sample = tu_sample_path();
     run r;
     run_claimd(&r, (const char *[]){"parse", bad, sample, NULL});
     cr_assert_eq(r.status, 1);
@@ -430,7 +318,7 @@ Test(parse, truncated_file)
     int n = lines_of(r.out, lines, 64);
     cr_assert_gt(n, 0);
     for (int i = 0; i < n; i++) {
-        cr_assert(js_line_ok(lines[i]));
+        cr_assert(tu_js_line_ok(lines[i]));
         cr_assert_str_eq(js_get(lines[i], "ik5"), "R", "claims of a rejected transaction");
     }
     size_t len;
@@ -589,7 +477,7 @@ Test(json, claim_object)
     cbuf b;
     cbuf_init(&b);
     cr_assert_eq(clm_json_render(&b, &c, 'E'), 0);
-    cr_assert(js_line_ok(b.p), "%s", b.p);
+    cr_assert(tu_js_line_ok(b.p), "%s", b.p);
     cr_assert_null(strchr(b.p, '\n'));
     cr_assert(strncmp(b.p, "{\"claim_id\":\"A\\\"B\\\\C\\u0001\\ufffd\",\"file_offset\":42,", 49) ==
                   0,

@@ -18,22 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *bin(const char *rel)
-{
-    static char p[4][512];
-    static int i;
-    char *q = p[i++ % 4];
-    const char *b = getenv("CLAIMD_BUILD_DIR");
-    snprintf(q, 512, "%s/%s", b ? b : "build", rel);
-    return q;
-}
-
-static char *sample_path(void)
-{
-    const char *s = getenv("CLAIMD_SOURCE_DIR");
-    return tu_path(s ? s : ".", "data/sample/sample.837");
-}
-
 static char *scratch(void)
 {
     char *d = strdup("/tmp/claimd-pipe-test-XXXXXX");
@@ -50,7 +34,7 @@ static int scrub(const char *dir, const char *name, const char *const *pre,
     int n = 0;
     for (; pre && *pre; pre++)
         argv[n++] = *pre;
-    argv[n++] = bin("daemon/claimd");
+    argv[n++] = tu_bin("daemon/claimd");
     argv[n++] = "scrub";
     for (; extra && *extra; extra++)
         argv[n++] = *extra;
@@ -149,7 +133,7 @@ static int scrub_all(const char *path, const char *tables, bool pread)
 static char *generate(const char *dir, const char *name, const char *const *args)
 {
     char *out = tu_path(dir, name);
-    const char *argv[32] = {bin("tools/claimgen/claimgen"), "batch"};
+    const char *argv[32] = {tu_bin("tools/claimgen/claimgen"), "batch"};
     int n = 2;
     for (; *args; args++)
         argv[n++] = *args;
@@ -164,13 +148,13 @@ static char *generate(const char *dir, const char *name, const char *const *args
 
 static void need_claimgen(void)
 {
-    if (access(bin("tools/claimgen/claimgen"), X_OK) != 0)
+    if (access(tu_bin("tools/claimgen/claimgen"), X_OK) != 0)
         cr_skip_test("claimgen is not built");
 }
 
 Test(pipeline, sample_batch)
 {
-    char *s = sample_path();
+    char *s = tu_sample_path();
     cr_assert_eq(scrub_all(s, NULL, true), 0);
     free(s);
 }
@@ -260,7 +244,7 @@ Test(pipeline, not_x12)
     cr_assert_neq(scrub_all(p, NULL, false), 0);
     /* a valid interchange followed by text: fails after its claims went
      * through the workers */
-    char *s = sample_path();
+    char *s = tu_sample_path();
     size_t len;
     char *t = tu_slurp(s, &len);
     cr_assert_not_null(t);

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "claimd/x12.h"
+#include "tu_json.h"
 #include "tu_proc.h"
 
 #include <criterion/criterion.h>
@@ -21,80 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- a minimal JSON validator ------------------------------------------ */
-
-static bool js_value(const char **p);
-
-static bool js_string(const char **p)
-{
-    if (**p != '"')
-        return false;
-    for ((*p)++; **p != '"'; (*p)++) {
-        unsigned char c = (unsigned char)**p;
-        if (c < 0x20)
-            return false;
-        if (c == '\\') {
-            (*p)++;
-            if (**p == 'u')
-                *p += 4;
-            else if (!**p || !strchr("\"\\/bfnrt", **p))
-                return false;
-        }
-    }
-    (*p)++;
-    return true;
-}
-
-static bool js_list(const char **p, char close, bool keyed)
-{
-    (*p)++;
-    if (**p == close) {
-        (*p)++;
-        return true;
-    }
-    for (;;) {
-        if (keyed && (!js_string(p) || *(*p)++ != ':'))
-            return false;
-        if (!js_value(p))
-            return false;
-        if (**p == ',') {
-            (*p)++;
-            continue;
-        }
-        if (**p != close)
-            return false;
-        (*p)++;
-        return true;
-    }
-}
-
-static bool js_value(const char **p)
-{
-    const char *s = *p;
-    switch (**p) {
-    case '{':
-        return js_list(p, '}', true);
-    case '[':
-        return js_list(p, ']', false);
-    case '"':
-        return js_string(p);
-    case 'n':
-        return strncmp(*p, "null", 4) == 0 && (*p += 4);
-    default:
-        if (**p == '-')
-            (*p)++;
-        while ((**p >= '0' && **p <= '9') || **p == '.')
-            (*p)++;
-        return *p > s;
-    }
-}
-
-static bool js_line_ok(const char *line)
-{
-    const char *p = line;
-    return *p == '{' && js_value(&p) && *p == 0;
-}
-
 static int count(const char *hay, const char *needle)
 {
     int n = 0;
@@ -104,22 +31,6 @@ static int count(const char *hay, const char *needle)
 }
 
 /* ---- running the binaries ----------------------------------------------- */
-
-static const char *bin(const char *rel)
-{
-    static char p[4][512];
-    static int i;
-    char *q = p[i++ % 4];
-    const char *b = getenv("CLAIMD_BUILD_DIR");
-    snprintf(q, 512, "%s/%s", b ? b : "build", rel);
-    return q;
-}
-
-static char *sample_path(void)
-{
-    const char *s = getenv("CLAIMD_SOURCE_DIR");
-    return tu_path(s ? s : ".", "data/sample/sample.837");
-}
 
 typedef struct run {
     int status;
@@ -247,7 +158,7 @@ static uint64_t check_results(const char *name, char *text, uint64_t *acc, uint6
         char *nl = strchr(s, '\n');
         cr_assert_not_null(nl, "%s: results do not end with a newline", name);
         *nl = 0;
-        cr_assert(js_line_ok(s), "%s: not one JSON object: %.300s", name, s);
+        cr_assert(tu_js_line_ok(s), "%s: not one JSON object: %.300s", name, s);
         cr_assert(strncmp(s, "{\"claim_id\":", 12) == 0, "%s", s);
         cr_assert_not_null(strstr(s, ",\"file_offset\":"));
         cr_assert_not_null(strstr(s, ",\"findings\":["));
@@ -429,7 +340,8 @@ static void check_999(const char *name, char *text, const expect *e)
 static void scrub_and_check(run *r, const char *path, const char *tables)
 {
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    const char *args[] = {bin("daemon/claimd"), "scrub", "--out", "@OUT", path, NULL, NULL, NULL};
+    const char *args[] = {
+        tu_bin("daemon/claimd"), "scrub", "--out", "@OUT", path, NULL, NULL, NULL};
     if (tables) {
         args[4] = "--tables";
         args[5] = tables;
@@ -466,7 +378,7 @@ static void scrub_and_check(run *r, const char *path, const char *tables)
     char *nl = strchr(sum, '\n');
     cr_assert_not_null(nl);
     *nl = 0;
-    cr_assert(js_line_ok(sum), "%s", sum);
+    cr_assert(tu_js_line_ok(sum), "%s", sum);
     char v[256], want[64];
     snprintf(want, sizeof want, "%lu", (unsigned long)(acc + rej));
     cr_assert_str_eq(js_get(sum, "claims", v, sizeof v), want);
@@ -485,7 +397,7 @@ static void scrub_and_check(run *r, const char *path, const char *tables)
 
 Test(scrub, sample_batch)
 {
-    char *sample = sample_path();
+    char *sample = tu_sample_path();
     run r;
     run_mkdir(&r);
     scrub_and_check(&r, sample, NULL);
@@ -524,13 +436,13 @@ static void compare_dirs(const run *a, const run *b, const char *name)
 
 Test(scrub, outputs_are_deterministic)
 {
-    char *sample = sample_path();
+    char *sample = tu_sample_path();
     run a, b;
     run_mkdir(&a);
     run_mkdir(&b);
-    run_exec(&a, (const char *[]){bin("daemon/claimd"), "scrub", "--out", "@OUT", sample, NULL});
-    run_exec(&b, (const char *[]){bin("daemon/claimd"), "scrub", "--threads", "2", "--out", "@OUT",
-                                  sample, NULL});
+    run_exec(&a, (const char *[]){tu_bin("daemon/claimd"), "scrub", "--out", "@OUT", sample, NULL});
+    run_exec(&b, (const char *[]){tu_bin("daemon/claimd"), "scrub", "--threads", "2", "--out",
+                                  "@OUT", sample, NULL});
     cr_assert_eq(a.status, 0, "%s", a.err);
     cr_assert_eq(b.status, 0, "%s", b.err);
     compare_dirs(&a, &b, "sample.837");
@@ -552,7 +464,7 @@ Test(scrub, outputs_are_deterministic)
  * transaction's claim is. */
 Test(scrub, rejected_transaction_is_taken_back)
 {
-    char *sample = sample_path();
+    char *sample = tu_sample_path();
     size_t len;
     char *t = tu_slurp(sample, &len);
     cr_assert_not_null(t);
@@ -603,9 +515,9 @@ Test(scrub, unreadable_files_and_usage)
     run r;
     run_mkdir(&r);
     char *missing = tu_path(r.dir, "no-such-file.837");
-    char *sample = sample_path();
-    run_exec(&r, (const char *[]){bin("daemon/claimd"), "scrub", "--out", "@OUT", missing, sample,
-                                  NULL});
+    char *sample = tu_sample_path();
+    run_exec(&r, (const char *[]){tu_bin("daemon/claimd"), "scrub", "--out", "@OUT", missing,
+                                  sample, NULL});
     cr_assert_eq(r.status, 1);
     cr_assert_not_null(strstr(r.err, "no-such-file.837"), "%s", r.err);
     cr_assert_not_null(strstr(r.err, "No such file"), "%s", r.err);
@@ -616,13 +528,14 @@ Test(scrub, unreadable_files_and_usage)
     x = out_file(&r, "sample.837.results.jsonl", &len, NULL);
     cr_assert_not_null(x, "the other file is scrubbed");
     free(x);
-    run_exec(&r, (const char *[]){bin("daemon/claimd"), "scrub", NULL});
+    run_exec(&r, (const char *[]){tu_bin("daemon/claimd"), "scrub", NULL});
     cr_assert_eq(r.status, 2);
     cr_assert_not_null(strstr(r.err, "usage"));
-    run_exec(&r, (const char *[]){bin("daemon/claimd"), "scrub", "--severity", "NOPE=error", sample,
-                                  NULL});
+    run_exec(&r, (const char *[]){tu_bin("daemon/claimd"), "scrub", "--severity", "NOPE=error",
+                                  sample, NULL});
     cr_assert_eq(r.status, 2);
-    run_exec(&r, (const char *[]){bin("daemon/claimd"), "scrub", "--threads", "0", sample, NULL});
+    run_exec(&r,
+             (const char *[]){tu_bin("daemon/claimd"), "scrub", "--threads", "0", sample, NULL});
     cr_assert_eq(r.status, 2);
     free(missing);
     free(sample);
@@ -631,11 +544,11 @@ Test(scrub, unreadable_files_and_usage)
 
 Test(scrub, settings_are_recorded_and_change_severity)
 {
-    char *sample = sample_path();
+    char *sample = tu_sample_path();
     run r;
     run_mkdir(&r);
     run_exec(&r,
-             (const char *[]){bin("daemon/claimd"), "scrub", "--out", "@OUT", "--severity",
+             (const char *[]){tu_bin("daemon/claimd"), "scrub", "--out", "@OUT", "--severity",
                               "PRICE_UNAVAILABLE=error", "--timely-filing", "365", sample, NULL});
     cr_assert_eq(r.status, 0, "%s", r.err);
     size_t len;
@@ -661,7 +574,7 @@ static const char *real_tables(const char *data)
 {
     if (g_tables[0])
         return g_tables;
-    const char *cdb = bin("tools/claimdb/claimdb");
+    const char *cdb = tu_bin("tools/claimdb/claimdb");
     if (access(cdb, X_OK) != 0)
         return NULL;
     char dir[] = "/tmp/claimd-scrub-tables-XXXXXX";

@@ -12,6 +12,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* $CLAIMD_BUILD_DIR/rel (the built binaries); up to 4 results live at once. */
+static inline const char *tu_bin(const char *rel)
+{
+    static char p[4][512];
+    static int i;
+    char *q = p[i++ % 4];
+    const char *b = getenv("CLAIMD_BUILD_DIR");
+    snprintf(q, 512, "%s/%s", b ? b : "build", rel);
+    return q;
+}
+
+/* The bundled sample batch (heap). */
+static inline char *tu_sample_path(void)
+{
+    const char *s = getenv("CLAIMD_SOURCE_DIR");
+    return tu_path(s ? s : ".", "data/sample/sample.837");
+}
+
 /* Runs argv (NULL-terminated) with stdout to out_path (NULL: /dev/null) and
  * stderr to err_path; returns its exit status (asserting it did not die). */
 static inline int tu_exec(const char *const *argv, const char *out_path, const char *err_path)

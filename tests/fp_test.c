@@ -198,6 +198,26 @@ Test(fp, set_remove_then_readd_under_load)
     fp_set_free(s);
 }
 
+/* The set keeps 96 bits of a fingerprint (lo and the low 32 bits of hi):
+ * fingerprints that differ only in hi's top 32 bits are the same key. */
+Test(fp, set_compares_96_bits)
+{
+    fp_set *s;
+    cr_assert_eq(fp_set_create(0, &s), 0);
+    fp128 a = {5, 0x100000007ull}, b = {5, 0x200000007ull}, c = {5, 8}, d = {6, 7};
+    cr_assert_eq(fp_set_add(s, &a), 0);
+    cr_assert_eq(fp_set_add(s, &b), 1);
+    cr_assert_eq(fp_set_add(s, &c), 0);
+    cr_assert_eq(fp_set_add(s, &d), 0);
+    fp128 z = {0, 0}, zh = {0, 1ull << 40};
+    cr_assert_eq(fp_set_add(s, &z), 0);
+    cr_assert_eq(fp_set_add(s, &zh), 1);
+    cr_assert_eq(fp_set_remove(s, &zh), 1);
+    cr_assert_eq(fp_set_add(s, &z), 0);
+    cr_assert_eq(fp_set_count(s), 4);
+    fp_set_free(s);
+}
+
 /* The same calls give the same set, whatever the run: no clock, no
  * address in the hashing or the kick choices. */
 Test(fp, set_is_deterministic)
@@ -220,26 +240,32 @@ Test(fp, set_is_deterministic)
 }
 
 /* Millions of distinct fingerprints: none is taken for a duplicate, every
- * one is found again, and the memory stays near 16 bytes an entry. */
+ * one is found again, and the memory stays within the issue's 16 bytes a
+ * claim (12-byte slots, 5 a 64-byte bucket, at 75-94 % load: 13.6-17.1,
+ * about 15 on average). */
 Test(fp, set_millions_without_false_duplicates, .timeout = 300)
 {
-    fp_set *s;
-    enum { N = 4000000 };
-    cr_assert_eq(fp_set_create(N + N / 2, &s), 0); /* the writer overestimates */
-    for (uint64_t i = 0; i < N; i++) {
-        fp128 f = key(i);
-        cr_assert_eq(fp_set_add(s, &f), 0, "false duplicate at %llu", (unsigned long long)i);
+    static const uint64_t ns[] = {1000000, 4000000};
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+        uint64_t n = ns[t];
+        fp_set *s;
+        cr_assert_eq(fp_set_create(n + n / 2, &s), 0); /* the writer overestimates */
+        for (uint64_t i = 0; i < n; i++) {
+            fp128 f = key(i);
+            cr_assert_eq(fp_set_add(s, &f), 0, "false duplicate at %llu", (unsigned long long)i);
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            fp128 f = key(i);
+            cr_assert_eq(fp_set_add(s, &f), 1);
+        }
+        cr_assert_eq(fp_set_count(s), n);
+        double per = (double)fp_set_bytes(s) / (double)n;
+        printf("fp_set: %llu entries, %zu bytes, %.2f bytes/entry\n", (unsigned long long)n,
+               fp_set_bytes(s), per);
+        cr_assert_leq(per, 16.5, "%.2f bytes/entry at %llu", per, (unsigned long long)n);
+        cr_assert_geq(per, 12.8); /* 64 / 5: every slot full */
+        fp_set_free(s);
     }
-    for (uint64_t i = 0; i < N; i++) {
-        fp128 f = key(i);
-        cr_assert_eq(fp_set_add(s, &f), 1);
-    }
-    cr_assert_eq(fp_set_count(s), N);
-    double per = (double)fp_set_bytes(s) / N;
-    printf("fp_set: %d entries, %zu bytes, %.2f bytes/entry\n", N, fp_set_bytes(s), per);
-    cr_assert_leq(per, 21.5); /* 16 / 0.75 at worst: every segment just grown */
-    cr_assert_geq(per, 16.0);
-    fp_set_free(s);
 }
 
 Test(fp, set_grows_and_finds_everything)
@@ -258,7 +284,8 @@ Test(fp, set_grows_and_finds_everything)
     }
     cr_assert_eq(fp_set_count(s), N);
     cr_assert_gt(fp_set_bytes(s), before);
-    /* one segment (expect 4): its growth ladder keeps it 75-94 % full */
-    cr_assert_leq(fp_set_bytes(s), (size_t)N * 16 * 100 / 75 + 8192);
+    /* one segment (expect 4): its growth ladder keeps it 75-94 % full, at
+     * 64 / 5 bytes a slot */
+    cr_assert_leq(fp_set_bytes(s), (size_t)N * 64 * 100 / (5 * 75) + 8192);
     fp_set_free(s);
 }

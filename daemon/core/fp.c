@@ -131,11 +131,15 @@ bool fp_claim(const clm_claim *c, fp128 *out)
 
 /* ---- the set ---------------------------------------------------------- */
 
-/* Bucketized cuckoo hashing: buckets of FP_WAYS 16-byte slots (one 64-byte
- * cache line); a fingerprint lives in one of its two candidate buckets,
- * addressed by two independent 64-bit hashes of its two halves. {0,0} marks
- * an empty slot, so a fingerprint that is all zero is stored as {1,0} (one
- * in 2^128).
+/* Bucketized cuckoo hashing: buckets of FP_WAYS 12-byte slots (60 bytes and
+ * 4 spare in one 64-byte cache line). A slot keeps 96 bits of the
+ * fingerprint, its lo half and the low 32 bits of its hi half (fp_key96):
+ * two claims are taken for the same when those agree (see fp.h for the
+ * odds). A key lives in one of its two candidate buckets, addressed by two
+ * independent 64-bit hashes of its lo 64 and its 32 hi bits; both come from
+ * the stored 96 bits alone, so a kicked entry's other bucket is computed
+ * from its slot. An all-zero slot is empty, so a key that is all zero is
+ * stored as lo = 1 (one in 2^96).
  *
  * The set is cut into 2^bits segments by the top bits of the first hash,
  * each an independent cuckoo table of any number of buckets (the bucket is
@@ -145,7 +149,7 @@ bool fp_claim(const clm_claim *c, fp128 *out)
  * transient memory is one segment's, and the whole set stays between 75 %
  * and 94 % full instead of halving its load at each doubling. The segments
  * start at staggered sizes spread over one growth step, so at any count
- * their loads are spread over that range too: about 19 bytes a
+ * their loads are spread over that range too: about 15 bytes a
  * fingerprint on average, and growth work spread evenly over the inserts.
  * Segments are kept small (about 16k entries for the expected count) so a
  * growth works in cache and its transient memory is small. A segment can
@@ -154,7 +158,7 @@ bool fp_claim(const clm_claim *c, fp128 *out)
  * Each segment is its own private anonymous mapping (page-rounded; the
  * bucket count is rounded up to fill the pages), released at once with
  * munmap: no heap fragmentation. */
-#define FP_WAYS        4
+#define FP_WAYS        5
 #define FP_LOAD_PCT    94 /* a segment grows past 94 % of its slots */
 #define FP_GROW_NUM    5  /* ... to 5/4 of its buckets */
 #define FP_GROW_DEN    4
@@ -162,9 +166,24 @@ bool fp_claim(const clm_claim *c, fp128 *out)
 #define FP_SEG_ENTRIES 16384
 #define FP_MAX_BITS    12
 
+/* The stored key: 96 bits of the fingerprint. */
+typedef struct fp96 {
+    uint64_t lo;
+    uint32_t hi;
+} fp96;
+
+/* A slot: lo in w[0] (low half) and w[1], hi in w[2]; 4-byte aligned, so
+ * FP_WAYS of them pack into 60 bytes. */
+typedef struct fp_slot {
+    uint32_t w[3];
+} fp_slot;
+
 typedef struct fp_bucket {
-    fp128 s[FP_WAYS];
+    fp_slot s[FP_WAYS];
+    uint32_t spare;
 } fp_bucket;
+
+_Static_assert(sizeof(fp_bucket) == 64, "a bucket is one cache line");
 
 typedef struct fp_seg {
     fp_bucket *b;
@@ -181,6 +200,18 @@ struct fp_set {
     uint64_t rng; /* xorshift64 state for kick choices: fixed seed */
 };
 
+static fp96 fp_get(const fp_slot *p)
+{
+    return (fp96){(uint64_t)p->w[0] | (uint64_t)p->w[1] << 32, p->w[2]};
+}
+
+static void fp_put_slot(fp_slot *p, fp96 k)
+{
+    p->w[0] = (uint32_t)k.lo;
+    p->w[1] = (uint32_t)(k.lo >> 32);
+    p->w[2] = k.hi;
+}
+
 static uint64_t fp_mix(uint64_t x)
 {
     x ^= x >> 33;
@@ -193,14 +224,14 @@ static uint64_t fp_mix(uint64_t x)
 
 /* Mixed, so that keys that are not hash outputs (tests, benchmarks) spread
  * as well as fingerprints do. */
-static uint64_t fp_h1(fp128 k)
+static uint64_t fp_h1(fp96 k)
 {
     return fp_mix(k.lo);
 }
 
-static uint64_t fp_h2(fp128 k)
+static uint64_t fp_h2(fp96 k)
 {
-    return fp_mix(k.hi ^ 0x9e3779b97f4a7c15ull);
+    return fp_mix((uint64_t)k.hi ^ 0x9e3779b97f4a7c15ull);
 }
 
 static fp_seg *fp_seg_of(const fp_set *s, uint64_t h1)
@@ -213,20 +244,21 @@ static uint32_t fp_bkt(uint32_t nb, uint64_t h)
     return (uint32_t)(((h & 0xffffffffu) * nb) >> 32);
 }
 
-static bool fp_eq(fp128 a, fp128 b)
+static bool fp_eq(fp96 a, const fp_slot *p)
 {
-    return a.lo == b.lo && a.hi == b.hi;
+    return p->w[2] == a.hi && p->w[0] == (uint32_t)a.lo && p->w[1] == (uint32_t)(a.lo >> 32);
 }
 
-static bool fp_empty(fp128 a)
+static bool fp_empty(const fp_slot *p)
 {
-    return (a.lo | a.hi) == 0;
+    return (p->w[0] | p->w[1] | p->w[2]) == 0;
 }
 
-static fp128 fp_key(const fp128 *f)
+/* The stored key of f: lo and the low 32 bits of hi, never all zero. */
+static fp96 fp_key(const fp128 *f)
 {
-    fp128 k = *f;
-    if (fp_empty(k))
+    fp96 k = {f->lo, (uint32_t)f->hi};
+    if ((k.lo | k.hi) == 0)
         k.lo = 1;
     return k;
 }
@@ -303,7 +335,7 @@ void fp_set_prefetch(const fp_set *s, const fp128 *f)
 {
     if (!s || !f)
         return;
-    fp128 k = fp_key(f);
+    fp96 k = fp_key(f);
     uint64_t h1 = fp_h1(k);
     const fp_seg *g = fp_seg_of(s, h1);
     __builtin_prefetch(&g->b[fp_bkt(g->nb, h1)], 1);
@@ -311,14 +343,14 @@ void fp_set_prefetch(const fp_set *s, const fp128 *f)
 }
 
 /* The slot holding k in g's candidate buckets for h1, h2, or NULL. */
-static fp128 *fp_find(const fp_seg *g, fp128 k, uint64_t h1, uint64_t h2)
+static fp_slot *fp_find(const fp_seg *g, fp96 k, uint64_t h1, uint64_t h2)
 {
     fp_bucket *b1 = &g->b[fp_bkt(g->nb, h1)], *b2 = &g->b[fp_bkt(g->nb, h2)];
     for (int j = 0; j < FP_WAYS; j++)
-        if (fp_eq(b1->s[j], k))
+        if (fp_eq(k, &b1->s[j]))
             return &b1->s[j];
     for (int j = 0; j < FP_WAYS; j++)
-        if (fp_eq(b2->s[j], k))
+        if (fp_eq(k, &b2->s[j]))
             return &b2->s[j];
     return NULL;
 }
@@ -327,14 +359,14 @@ static int fp_used(const fp_bucket *b)
 {
     int n = 0;
     for (int j = 0; j < FP_WAYS; j++)
-        n += !fp_empty(b->s[j]);
+        n += !fp_empty(&b->s[j]);
     return n;
 }
 
-static fp128 *fp_free_in(fp_bucket *b)
+static fp_slot *fp_free_in(fp_bucket *b)
 {
     for (int j = 0; j < FP_WAYS; j++)
-        if (fp_empty(b->s[j]))
+        if (fp_empty(&b->s[j]))
             return &b->s[j];
     return NULL;
 }
@@ -348,8 +380,9 @@ static uint64_t fp_rand(fp_set *s)
     return s->rng = x;
 }
 
-/* The other candidate bucket of k, which sits in bucket i. */
-static uint32_t fp_alt(const fp_seg *g, fp128 k, uint32_t i)
+/* The other candidate bucket of k, which sits in bucket i: from the stored
+ * 96 bits alone. */
+static uint32_t fp_alt(const fp_seg *g, fp96 k, uint32_t i)
 {
     uint32_t a1 = fp_bkt(g->nb, fp_h1(k));
     return a1 == i ? fp_bkt(g->nb, fp_h2(k)) : a1;
@@ -359,15 +392,15 @@ static uint32_t fp_alt(const fp_seg *g, fp128 k, uint32_t i)
  * bucket when that one has a free slot: the other buckets are loaded
  * together (one memory latency, not FP_WAYS). Returns the freed slot or
  * NULL. */
-static fp128 *fp_lookahead(fp_seg *g, uint32_t i)
+static fp_slot *fp_lookahead(fp_seg *g, uint32_t i)
 {
     uint32_t alt[FP_WAYS];
     for (int j = 0; j < FP_WAYS; j++) {
-        alt[j] = fp_alt(g, g->b[i].s[j], i);
+        alt[j] = fp_alt(g, fp_get(&g->b[i].s[j]), i);
         __builtin_prefetch(&g->b[alt[j]], 1);
     }
     for (int j = 0; j < FP_WAYS; j++) {
-        fp128 *to = alt[j] == i ? NULL : fp_free_in(&g->b[alt[j]]);
+        fp_slot *to = alt[j] == i ? NULL : fp_free_in(&g->b[alt[j]]);
         if (to) {
             *to = g->b[i].s[j];
             return &g->b[i].s[j];
@@ -382,33 +415,33 @@ static fp128 *fp_lookahead(fp_seg *g, uint32_t i)
  * and goes on to its other bucket. Returns 0, or -ENOSPC after
  * FP_MAX_KICKS steps, with every swap undone in reverse so the segment is
  * as it was. */
-static int fp_kick(fp_set *s, fp_seg *g, fp128 k, uint32_t b1, uint32_t b2)
+static int fp_kick(fp_set *s, fp_seg *g, fp96 k, uint32_t b1, uint32_t b2)
 {
-    fp128 *path[FP_MAX_KICKS];
+    fp_slot *path[FP_MAX_KICKS];
     uint32_t i = (fp_rand(s) >> 63) ? b2 : b1;
-    fp128 cur = k;
+    fp96 cur = k;
     for (int n = 0; n < FP_MAX_KICKS; n++) {
-        fp128 *slot = fp_lookahead(g, i);
+        fp_slot *slot = fp_lookahead(g, i);
         if (!slot && n == 0)
             slot = fp_lookahead(g, i = (i == b1 ? b2 : b1));
         if (slot) {
-            *slot = cur;
+            fp_put_slot(slot, cur);
             return 0;
         }
-        slot = &g->b[i].s[(fp_rand(s) >> 32) & (FP_WAYS - 1)];
-        fp128 t = *slot;
-        *slot = cur;
+        slot = &g->b[i].s[(uint32_t)(((fp_rand(s) >> 32) * FP_WAYS) >> 32)];
+        fp96 t = fp_get(slot);
+        fp_put_slot(slot, cur);
         cur = t;
         path[n] = slot;
         i = fp_alt(g, cur, i);
         if ((slot = fp_free_in(&g->b[i])) != NULL) {
-            *slot = cur;
+            fp_put_slot(slot, cur);
             return 0;
         }
     }
     for (int n = FP_MAX_KICKS - 1; n >= 0; n--) {
-        fp128 t = *path[n];
-        *path[n] = cur;
+        fp96 t = fp_get(path[n]);
+        fp_put_slot(path[n], cur);
         cur = t;
     }
     return -ENOSPC;
@@ -416,13 +449,13 @@ static int fp_kick(fp_set *s, fp_seg *g, fp128 k, uint32_t b1, uint32_t b2)
 
 /* Places k (absent) in g: the emptier candidate bucket, which keeps room on
  * both sides so kicks stay rare, else a kick chain. 0 or -ENOSPC. */
-static int fp_place(fp_set *s, fp_seg *g, fp128 k, uint64_t h1, uint64_t h2)
+static int fp_place(fp_set *s, fp_seg *g, fp96 k, uint64_t h1, uint64_t h2)
 {
     uint32_t b1 = fp_bkt(g->nb, h1), b2 = fp_bkt(g->nb, h2);
     uint32_t to = fp_used(&g->b[b2]) < fp_used(&g->b[b1]) ? b2 : b1;
-    fp128 *slot = fp_free_in(&g->b[to]);
+    fp_slot *slot = fp_free_in(&g->b[to]);
     if (slot) {
-        *slot = k;
+        fp_put_slot(slot, k);
         return 0;
     }
     return fp_kick(s, g, k, b1, b2);
@@ -444,9 +477,10 @@ static int fp_grow(fp_set *s, fp_seg *g)
         int rc = 0;
         for (uint32_t i = 0; rc == 0 && i < g->nb; i++)
             for (int j = 0; rc == 0 && j < FP_WAYS; j++) {
-                fp128 k = g->b[i].s[j];
-                if (!fp_empty(k))
-                    rc = fp_place(s, &n, k, fp_h1(k), fp_h2(k));
+                if (fp_empty(&g->b[i].s[j]))
+                    continue;
+                fp96 k = fp_get(&g->b[i].s[j]);
+                rc = fp_place(s, &n, k, fp_h1(k), fp_h2(k));
             }
         if (rc == 0) {
             s->bytes += fp_map_len(n.nb) - fp_map_len(g->nb);
@@ -464,7 +498,7 @@ int fp_set_add(fp_set *s, const fp128 *f)
 {
     if (!s || !f)
         return -EINVAL;
-    fp128 k = fp_key(f);
+    fp96 k = fp_key(f);
     uint64_t h1 = fp_h1(k), h2 = fp_h2(k);
     fp_seg *g = fp_seg_of(s, h1);
     if (fp_find(g, k, h1, h2))
@@ -484,13 +518,13 @@ int fp_set_remove(fp_set *s, const fp128 *f)
 {
     if (!s || !f)
         return -EINVAL;
-    fp128 k = fp_key(f);
+    fp96 k = fp_key(f);
     uint64_t h1 = fp_h1(k);
     fp_seg *g = fp_seg_of(s, h1);
-    fp128 *slot = fp_find(g, k, h1, fp_h2(k));
+    fp_slot *slot = fp_find(g, k, h1, fp_h2(k));
     if (!slot)
         return 0;
-    *slot = (fp128){0, 0};
+    *slot = (fp_slot){{0, 0, 0}};
     g->count--;
     s->count--;
     return 1;

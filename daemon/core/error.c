@@ -43,6 +43,13 @@ static const struct {
     {CLAIMD_ECTL_ARITY, "wrong number of arguments for the control verb"},
     {CLAIMD_ECTL_BAD_ARG, "control argument of the wrong form"},
     {CLAIMD_ECTL_DENIED, "not authorized for that control verb"},
+    {CLAIMD_ESTATS_LAYOUT, "not a claimd stats segment of this layout"},
+    {CLAIMD_EJNL_LAYOUT, "job journal of another layout"},
+    {CLAIMD_EJNL_CORRUPT, "job journal record does not decode"},
+    {CLAIMD_EJNL_LMDB, "job journal database error"},
+    {CLAIMD_EJNL_REPEAT, "the same input content was already submitted"},
+    {CLAIMD_EJOB_CANCELLED, "job cancelled"},
+    {CLAIMD_EJOB_STOPPED, "job stopped by shutdown; it re-runs at the next start"},
 };
 
 const char *claimd_strerror(int err)

@@ -64,6 +64,16 @@ enum claimd_err {
     CLAIMD_ECTL_BAD_ARG,                    /* a control argument of the wrong form */
     CLAIMD_ECTL_DENIED,                     /* the peer may not use that control verb */
 
+    /* the daemon: journal, stats segment, jobs */
+    CLAIMD_EDMN_BASE = CLAIMD_EBASE + 500,
+    CLAIMD_ESTATS_LAYOUT,  /* a stats segment of another layout, short or foreign */
+    CLAIMD_EJNL_LAYOUT,    /* a job journal of another layout */
+    CLAIMD_EJNL_CORRUPT,   /* a job journal record that does not decode */
+    CLAIMD_EJNL_LMDB,      /* the job journal's LMDB failed (logged with its message) */
+    CLAIMD_EJNL_REPEAT,    /* the same input content was already submitted */
+    CLAIMD_EJOB_CANCELLED, /* the job was cancelled */
+    CLAIMD_EJOB_STOPPED,   /* the job was stopped by shutdown; it re-runs at the next start */
+
     CLAIMD_ELAST = CLAIMD_EBASE + 1000,
 };
 

@@ -530,6 +530,36 @@ int fp_set_remove(fp_set *s, const fp128 *f)
     return 1;
 }
 
+bool fp_set_has(const fp_set *s, const fp128 *f)
+{
+    if (!s || !f)
+        return false;
+    fp96 k = fp_key(f);
+    uint64_t h1 = fp_h1(k);
+    return fp_find(fp_seg_of(s, h1), k, h1, fp_h2(k)) != NULL;
+}
+
+int fp_set_each(const fp_set *s, int (*fn)(void *ctx, const fp128 *f), void *ctx)
+{
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < (size_t)1 << s->bits; i++) {
+        const fp_seg *g = &s->seg[i];
+        for (uint32_t b = 0; b < g->nb; b++)
+            for (int w = 0; w < FP_WAYS; w++) {
+                const fp_slot *p = &g->b[b].s[w];
+                if (fp_empty(p))
+                    continue;
+                fp96 k = fp_get(p);
+                fp128 f = {k.lo, k.hi};
+                int rc = fn(ctx, &f);
+                if (rc)
+                    return rc;
+            }
+    }
+    return 0;
+}
+
 size_t fp_set_count(const fp_set *s)
 {
     return s ? s->count : 0;

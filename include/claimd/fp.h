@@ -75,6 +75,16 @@ int fp_set_remove(fp_set *s, const fp128 *f);
  * work. */
 void fp_set_prefetch(const fp_set *s, const fp128 *f);
 
+/* true when f is in s (the set is not changed); false for NULL arguments. */
+bool fp_set_has(const fp_set *s, const fp128 *f);
+
+/* Calls fn(ctx, f) for every entry, in an order that depends on the layout
+ * (deterministic for the same calls). Each f holds the stored 96 bits: its
+ * hi has the fingerprint's low 32 bits of hi and zeros above, which every
+ * fp_set function treats as the original. fn returns nonzero to stop;
+ * that value is returned, else 0. */
+int fp_set_each(const fp_set *s, int (*fn)(void *ctx, const fp128 *f), void *ctx);
+
 size_t fp_set_count(const fp_set *s);
 /* Memory held: the struct, the segment table and every segment's
  * page-rounded mapping; about 15 bytes per entry (see above). */

@@ -9,6 +9,7 @@
 #ifndef CLAIMD_X12_FUZZ_UTIL_H
 #define CLAIMD_X12_FUZZ_UTIL_H
 
+#include "claimd/ack.h"
 #include "claimd/claim.h"
 #include "claimd/x12.h"
 
@@ -328,12 +329,22 @@ static inline size_t xf_feed(x12_walker *w, const uint8_t *data, size_t start, s
 }
 
 /* Walks data[0..size) fed as chunks ending at cuts[0] < cuts[1] < ... (each
- * at most size), then the rest, then finish. Fills *r. */
-static inline void xf_walk(const uint8_t *data, size_t size, const size_t *cuts, size_t ncuts,
-                           xf_rec *r)
+ * at most size), then the rest, then finish. Fills *r. When ack_h is not
+ * NULL, the events also go to a 999 builder (first, as xfeed_walk_acked
+ * does) and *ack_h is a hash of the 999 text and the TA1 text it built. */
+static inline void xf_walk_ack(const uint8_t *data, size_t size, const size_t *cuts, size_t ncuts,
+                               xf_rec *r, uint64_t *ack_h)
 {
     xf_rec_init(r);
-    x12_sink sink = xf_sink(r);
+    x12_sink rsink = xf_sink(r), sink = rsink;
+    x12_sink_pair pair;
+    ack_999 *ack = NULL;
+    if (ack_h) {
+        XF_CHECK(ack_999_create(NULL, &ack) == 0);
+        ack_999_sink(ack, &pair.a);
+        pair.b = rsink;
+        x12_sink_tee(&pair, &sink);
+    }
     x12_walker *w = NULL;
     XF_CHECK(x12_walker_create(&sink, &w) == 0);
     size_t start = 0;
@@ -360,6 +371,25 @@ static inline void xf_walk(const uint8_t *data, size_t size, const size_t *cuts,
     if (rc == 0)
         XF_CHECK(r->depth == 0); /* a finished walk closes every interchange */
     x12_walker_free(w);
+    if (ack) {
+        XF_CHECK(ack_999_error(ack) == 0);
+        size_t n999 = 0, nta1 = 0;
+        const char *t999 = ack_999_text(ack, &n999);
+        const char *tta1 = ack_ta1_text(ack, &nta1);
+        XF_CHECK(n999 == 0 || t999 != NULL);
+        XF_CHECK(nta1 == 0 || tta1 != NULL);
+        uint64_t h = xf_u64(UINT64_C(1469598103934665603), n999);
+        h = xf_mix(h, t999, n999);
+        h = xf_u64(h, nta1);
+        *ack_h = xf_mix(h, tta1, nta1);
+        ack_999_free(ack);
+    }
+}
+
+static inline void xf_walk(const uint8_t *data, size_t size, const size_t *cuts, size_t ncuts,
+                           xf_rec *r)
+{
+    xf_walk_ack(data, size, cuts, ncuts, r, NULL);
 }
 
 static inline int xf_rec_equal(const xf_rec *a, const xf_rec *b)

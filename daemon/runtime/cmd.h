@@ -7,5 +7,6 @@
 int cmd_parse_main(int argc, char **argv);
 int cmd_edits_main(int argc, char **argv);
 int cmd_scrub_main(int argc, char **argv);
+int cmd_daemon_main(int argc, char **argv);
 
 #endif

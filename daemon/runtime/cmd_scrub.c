@@ -39,103 +39,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- one thread: the walker's sink is the writer ------------------------ */
-
-static int scrub_on_ichg_begin(void *ctx, const x12_isa *isa)
-{
-    scrub_writer_ichg_begin(ctx, isa);
-    return 0;
-}
-
-static int scrub_on_group_begin(void *ctx, const x12_gs *gs)
-{
-    scrub_writer_group_begin(ctx, gs);
-    return 0;
-}
-
-static int scrub_on_txn_begin(void *ctx, const x12_st *st)
-{
-    (void)st;
-    scrub_writer_txn_begin(ctx);
-    return 0;
-}
-
-static int scrub_on_claim(void *ctx, const clm_claim *c)
-{
-    scrub_file *f = ctx;
-    scrub_run *r = f->run;
-    int rc = scrub_eval(&r->cfg, c, &r->w);
-    if (rc == 0)
-        rc = scrub_render(ack277_format(f->a277), c, &r->w);
-    if (rc) {
-        f->err = f->err ? f->err : rc;
-        return rc;
-    }
-    scrub_done d;
-    uint16_t edits[EDIT_MAX_FINDINGS];
-    scrub_done_from_work(&d, &r->w, edits);
-    return scrub_writer_claim(f, c, &d);
-}
-
-static int scrub_on_txn_end(void *ctx, const x12_txn_result *r)
-{
-    char ctl[sizeof r->st->ctrl] = "";
-    if (r->st)
-        scrub_safe(ctl, sizeof ctl, r->st->ctrl);
-    return scrub_writer_txn_end(ctx, r->verdict, ctl);
-}
-
-static int scrub_on_ichg_end(void *ctx, const x12_ichg_result *r)
-{
-    for (uint32_t i = 0; i < r->nerrs; i++)
-        if (r->errs[i].level == X12_ERR_ICHG) {
-            scrub_writer_ichg_end(ctx, r->verdict, r->errs[i].code);
-            break;
-        }
-    return 0;
-}
-
-static int scrub_walk_direct(scrub_file *f, const char *path)
-{
-    x12_sink_pair pair = {.b = {.ctx = f,
-                                .ichg_begin = scrub_on_ichg_begin,
-                                .group_begin = scrub_on_group_begin,
-                                .txn_begin = scrub_on_txn_begin,
-                                .claim = scrub_on_claim,
-                                .txn_end = scrub_on_txn_end,
-                                .ichg_end = scrub_on_ichg_end}};
-    ack_999_sink(f->a999, &pair.a);
-    x12_sink tee;
-    x12_sink_tee(&pair, &tee);
-    x12_walker *w;
-    int rc = x12_walker_create(&tee, &w);
-    if (rc)
-        return scrub_file_walked(f, rc, 0, 0);
-    rc = scrub_feed_file(f->run, path, w);
-    uint64_t off = x12_walker_error_off(w);
-    x12_walker_free(w);
-    return scrub_file_walked(f, rc, 0, off);
-}
-
-/* ---- one file ----------------------------------------------------------- */
-
-static int scrub_file_run(scrub_run *r, scrub_pipe *p, const char *path)
-{
-    scrub_file f;
-    int rc = scrub_file_open(&f, r, path);
-    if (rc == 0)
-        rc = p ? scrub_pipe_file(p, &f, path) : scrub_walk_direct(&f, path);
-    if (rc == 0)
-        rc = scrub_file_commit(&f);
-    scrub_file_close(&f);
-    if (rc == 0) {
-        r->accepted += f.cnt.accepted;
-        r->rejected += f.cnt.rejected;
-        r->claims += f.cnt.accepted + f.cnt.rejected;
-    }
-    return rc;
-}
-
 /* ---- arguments ---------------------------------------------------------- */
 
 static void scrub_usage(void)
@@ -294,7 +197,7 @@ int cmd_scrub_main(int argc, char **argv)
     log_info(SCRUB_MOD, "%lu threads", a.threads);
     for (int i = a.first; i < argc; i++) {
         r.files++;
-        if (scrub_file_run(&r, p, argv[i]) != 0)
+        if (scrub_run_file(&r, p, argv[i]) != 0)
             r.failed++;
     }
     scrub_pipe_free(p);

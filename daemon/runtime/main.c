@@ -5,12 +5,19 @@
 #include "claimd/log.h"
 #include "cmd.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 static void main_usage(FILE *f)
 {
-    fputs("usage: claimd [--log-level LEVEL] COMMAND [ARGS...]\n"
+    fputs("usage: claimd [--config FILE] [--spool DIR] [--socket PATH] [--tables DIR]\n"
+          "              [--threads N|auto] [--log-level LEVEL]\n"
+          "       claimd [--log-level LEVEL] COMMAND [ARGS...]\n"
+          "\n"
+          "With no command, claimd runs the daemon in the foreground (docs/daemon.md):\n"
+          "the spool's inbox is watched, jobs are scrubbed, and claimctl talks to it\n"
+          "through the control socket. With no --config it uses the embedded default.\n"
           "\n"
           "commands:\n"
           "  parse [--out DIR] FILE...  print every claim of the X12 837 files as one JSON\n"
@@ -50,8 +57,23 @@ static int main_log_option(int argc, char **argv, int *i)
     return 1;
 }
 
+static bool main_daemon_flag(const char *a)
+{
+    static const char *const flags[] = {"--config", "--spool", "--socket", "--tables", "--threads"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strcmp(a, flags[i]) == 0)
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
+    /* the daemon: no command, or its own flags */
+    int first = 1;
+    while (first + 1 < argc && strcmp(argv[first], "--log-level") == 0)
+        first += 2;
+    if (first >= argc || main_daemon_flag(argv[first]))
+        return cmd_daemon_main(argc, argv);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         int rc = main_log_option(argc, argv, &i);

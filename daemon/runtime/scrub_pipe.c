@@ -31,8 +31,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PIPE_UNIT_CLAIMS 256 /* claims per unit */
 #define PIPE_UNIT_MARKS  64  /* envelope markers per unit */
@@ -101,10 +103,25 @@ struct scrub_pipe {
     pipe_unit **units;
     ring_mpmc *work, *free;
     reorder *win;
-    uint64_t seq;      /* the next unit number (walker threads, one at a time) */
-    _Atomic bool stop; /* the writer failed: the walker stops early */
+    uint64_t seq;               /* the next unit number (walker threads, one at a time) */
+    _Atomic bool stop;          /* the writer failed: the walker stops early */
+    _Atomic uint64_t in_flight; /* units taken from the free ring (stats) */
     pthread_t *threads;
+    struct pipe_thr *thr;
 };
+
+/* A worker thread's own: the pipe and its stats slot. */
+typedef struct pipe_thr {
+    scrub_pipe *p;
+    stats_slot *sl;
+} pipe_thr;
+
+static uint64_t pipe_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- units -------------------------------------------------------------- */
 
@@ -197,21 +214,29 @@ static int pipe_scrub_one(const scrub_pipe *p, pipe_unit *u, uint32_t i, scrub_w
 /* Scrubs every claim of u, then hands it to the window. Returns the
  * window's answer: never waits (see the top of the file), fails only when
  * the window is closed. */
-static int pipe_work_unit(const scrub_pipe *p, pipe_unit *u, scrub_work *w)
+/* Scrubs a unit's claims and hands it to the window; sl (the thread's
+ * stats slot, or NULL) counts the claims and the time. */
+static int pipe_work_unit(const scrub_pipe *p, pipe_unit *u, scrub_work *w, stats_slot *sl)
 {
+    uint64_t t0 = sl ? pipe_now_ns() : 0;
     for (uint32_t i = 0; i < u->nclaims && !u->err; i++)
         u->err = pipe_scrub_one(p, u, i, w);
+    if (sl) {
+        stats_add(sl, STATS_CLAIMS_SCRUBBED, u->nclaims);
+        stats_add(sl, STATS_BUSY_NS, pipe_now_ns() - t0);
+    }
     return reorder_insert_wait(p->win, u->seq, u);
 }
 
 static void *pipe_worker(void *arg)
 {
-    scrub_pipe *p = arg;
+    pipe_thr *t = arg;
+    scrub_pipe *p = t->p;
     scrub_work w;
     scrub_work_init(&w);
     pipe_unit *u;
     while (ring_mpmc_pop_wait(p->work, &u) == 0)
-        if (pipe_work_unit(p, u, &w) != 0)
+        if (pipe_work_unit(p, u, &w, t->sl) != 0)
             break;
     scrub_work_release(&w);
     return NULL;
@@ -230,7 +255,7 @@ static int pipe_next_in_order(scrub_pipe *p, scrub_work *w, pipe_unit **out)
         pipe_unit *u;
         if (ring_mpmc_pop(p->work, &u) != 0)
             return reorder_take_wait(p->win, (void **)out);
-        if (pipe_work_unit(p, u, w) != 0)
+        if (pipe_work_unit(p, u, w, p->run->st_write) != 0)
             return -EPIPE;
     }
 }
@@ -252,6 +277,7 @@ static pipe_unit *pipe_take_free(scrub_pipe *p)
     /* the free ring is never closed while a file runs */
     if (ring_mpmc_pop_wait(p->free, &u) != 0)
         return NULL;
+    atomic_fetch_add_explicit(&p->in_flight, 1, memory_order_relaxed);
     u->seq = p->seq++;
     return u;
 }
@@ -487,9 +513,14 @@ int scrub_pipe_file(scrub_pipe *p, scrub_file *f, const char *path)
             stop_err = u->stop_err;
             err_off = u->err_off;
         } else {
+            uint64_t t0 = p->run->st_write ? pipe_now_ns() : 0;
             pipe_write_unit(p, f, u);
+            if (p->run->st_write)
+                stats_add(p->run->st_write, STATS_BUSY_NS, pipe_now_ns() - t0);
         }
         pipe_unit_reset(u);
+        uint64_t n = atomic_fetch_sub_explicit(&p->in_flight, 1, memory_order_relaxed);
+        stats_set_gauge(p->run->stats, STATS_QUEUE_UNITS, n - 1);
         ring_mpmc_push_wait(p->free, &u);
     }
     scrub_work_release(&w);
@@ -517,6 +548,7 @@ void scrub_pipe_free(scrub_pipe *p)
     reorder_free(p->win);
     free(p->units);
     free(p->threads);
+    free(p->thr);
     free(p);
 }
 
@@ -528,8 +560,10 @@ static int pipe_alloc(scrub_pipe *p)
     p->nunits = w;
     p->units = calloc(w, sizeof *p->units);
     p->threads = calloc(p->nworkers, sizeof *p->threads);
-    if (!p->units || !p->threads)
+    p->thr = calloc(p->nworkers, sizeof *p->thr);
+    if (!p->units || !p->threads || !p->thr)
         return -ENOMEM;
+    stats_set_gauge(p->run->stats, STATS_QUEUE_CAP, w);
     int rc = ring_mpmc_create(&p->work, w, sizeof(pipe_unit *));
     if (rc == 0)
         rc = ring_mpmc_create(&p->free, w, sizeof(pipe_unit *));
@@ -556,9 +590,13 @@ int scrub_pipe_create(scrub_pipe **out, scrub_run *r, unsigned nworkers)
     p->cfg.fp_hint_ctx = NULL;
     p->nworkers = nworkers ? nworkers : 1;
     atomic_init(&p->stop, false);
+    atomic_init(&p->in_flight, 0);
     int rc = pipe_alloc(p);
     for (unsigned i = 0; rc == 0 && i < p->nworkers; i++) {
-        rc = -pthread_create(&p->threads[i], NULL, pipe_worker, p);
+        char name[STATS_NAME_MAX];
+        snprintf(name, sizeof name, "worker%u", i);
+        p->thr[i] = (pipe_thr){p, stats_slot_get(p->run->stats, name)};
+        rc = -pthread_create(&p->threads[i], NULL, pipe_worker, &p->thr[i]);
         if (rc == 0)
             p->started++;
     }
@@ -568,4 +606,102 @@ int scrub_pipe_create(scrub_pipe **out, scrub_run *r, unsigned nworkers)
     }
     *out = p;
     return 0;
+}
+
+/* ---- one thread: the walker's sink is the writer ------------------------ */
+
+static int scrub_on_ichg_begin(void *ctx, const x12_isa *isa)
+{
+    scrub_writer_ichg_begin(ctx, isa);
+    return 0;
+}
+
+static int scrub_on_group_begin(void *ctx, const x12_gs *gs)
+{
+    scrub_writer_group_begin(ctx, gs);
+    return 0;
+}
+
+static int scrub_on_txn_begin(void *ctx, const x12_st *st)
+{
+    (void)st;
+    scrub_writer_txn_begin(ctx);
+    return 0;
+}
+
+static int scrub_on_claim(void *ctx, const clm_claim *c)
+{
+    scrub_file *f = ctx;
+    scrub_run *r = f->run;
+    stats_add(r->st_write, STATS_CLAIMS_SCRUBBED, 1);
+    int rc = scrub_eval(&r->cfg, c, &r->w);
+    if (rc == 0)
+        rc = scrub_render(ack277_format(f->a277), c, &r->w);
+    if (rc) {
+        f->err = f->err ? f->err : rc;
+        return rc;
+    }
+    scrub_done d;
+    uint16_t edits[EDIT_MAX_FINDINGS];
+    scrub_done_from_work(&d, &r->w, edits);
+    return scrub_writer_claim(f, c, &d);
+}
+
+static int scrub_on_txn_end(void *ctx, const x12_txn_result *r)
+{
+    char ctl[sizeof r->st->ctrl] = "";
+    if (r->st)
+        scrub_safe(ctl, sizeof ctl, r->st->ctrl);
+    return scrub_writer_txn_end(ctx, r->verdict, ctl);
+}
+
+static int scrub_on_ichg_end(void *ctx, const x12_ichg_result *r)
+{
+    for (uint32_t i = 0; i < r->nerrs; i++)
+        if (r->errs[i].level == X12_ERR_ICHG) {
+            scrub_writer_ichg_end(ctx, r->verdict, r->errs[i].code);
+            break;
+        }
+    return 0;
+}
+
+static int scrub_walk_direct(scrub_file *f, const char *path)
+{
+    x12_sink_pair pair = {.b = {.ctx = f,
+                                .ichg_begin = scrub_on_ichg_begin,
+                                .group_begin = scrub_on_group_begin,
+                                .txn_begin = scrub_on_txn_begin,
+                                .claim = scrub_on_claim,
+                                .txn_end = scrub_on_txn_end,
+                                .ichg_end = scrub_on_ichg_end}};
+    ack_999_sink(f->a999, &pair.a);
+    x12_sink tee;
+    x12_sink_tee(&pair, &tee);
+    x12_walker *w;
+    int rc = x12_walker_create(&tee, &w);
+    if (rc)
+        return scrub_file_walked(f, rc, 0, 0);
+    rc = scrub_feed_file(f->run, path, w);
+    uint64_t off = x12_walker_error_off(w);
+    x12_walker_free(w);
+    return scrub_file_walked(f, rc, 0, off);
+}
+
+/* ---- one file ----------------------------------------------------------- */
+
+int scrub_run_file(scrub_run *r, scrub_pipe *p, const char *path)
+{
+    scrub_file f;
+    int rc = scrub_file_open(&f, r, path);
+    if (rc == 0)
+        rc = p ? scrub_pipe_file(p, &f, path) : scrub_walk_direct(&f, path);
+    if (rc == 0)
+        rc = scrub_file_commit(&f);
+    scrub_file_close(&f);
+    if (rc == 0) {
+        r->accepted += f.cnt.accepted;
+        r->rejected += f.cnt.rejected;
+        r->claims += f.cnt.accepted + f.cnt.rejected;
+    }
+    return rc;
 }

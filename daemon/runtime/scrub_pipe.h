@@ -30,6 +30,12 @@ int scrub_pipe_create(scrub_pipe **out, scrub_run *r, unsigned nworkers);
  * logged). One file at a time. */
 int scrub_pipe_file(scrub_pipe *p, scrub_file *f, const char *path);
 
+/* Scrubs the file at path into r->outdir: in the calling thread (the
+ * walker's sink scrubs each claim and hands it to the writer) when p is
+ * NULL, else through p; then commits its outputs (renamed into place) and
+ * adds its counts to r's totals. Returns 0 or the file's error (logged). */
+int scrub_run_file(scrub_run *r, scrub_pipe *p, const char *path);
+
 /* Stops and joins the workers, frees everything; NULL is a no-op. */
 void scrub_pipe_free(scrub_pipe *p);
 

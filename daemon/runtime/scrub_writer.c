@@ -43,6 +43,8 @@ int scrub_run_init(scrub_run *r, tbl_version *v, size_t expect)
         return -ENOMEM;
     r->cfg.fp_hint = scrub_fp_hint;
     r->cfg.fp_hint_ctx = r;
+    r->st_read = stats_slot_get(r->stats, "reader");
+    r->st_write = stats_slot_get(r->stats, "writer");
     return 0;
 }
 
@@ -106,8 +108,11 @@ static int scrub_dup(scrub_run *r, const fp128 *fp)
             return rc;
     }
     int rc = fp_set_add(r->fps, fp);
-    if (rc == 0)
+    if (rc == 0) {
         r->txfp[r->ntxfp++] = *fp;
+        if (r->history && fp_set_has(r->history, fp))
+            return 1; /* billed in an earlier job */
+    }
     return rc; /* 1: seen before; or -ENOMEM */
 }
 
@@ -239,6 +244,7 @@ int scrub_writer_claim(scrub_file *f, const clm_claim *c, const scrub_done *done
     ofile_write(&f->res, dd.json, dd.json_len);
     ofile_write(&f->body, r->pre.p, r->pre.len);
     ofile_write(&f->body, dd.x277, dd.x277_len);
+    stats_add(r->st_write, STATS_CLAIMS_READ, 1);
     f->txn_claims++;
     if (dd.rejected)
         f->cnt.rejected++;
@@ -250,13 +256,29 @@ int scrub_writer_claim(scrub_file *f, const clm_claim *c, const scrub_done *done
     return 0;
 }
 
+/* The stats of an accepted transaction: its claims' outcomes and findings
+ * (those of a rejected one are taken back, so they never count). */
+static void scrub_count_txn(const scrub_file *f)
+{
+    stats_slot *sl = f->run->st_write;
+    if (!sl)
+        return;
+    stats_add(sl, STATS_ACCEPTED, f->cnt.accepted - f->mark_cnt.accepted);
+    stats_add(sl, STATS_REJECTED, f->cnt.rejected - f->mark_cnt.rejected);
+    for (unsigned e = 0; e < EDIT_COUNT; e++)
+        if (f->cnt.edits[e] != f->mark_cnt.edits[e])
+            stats_add_edit(sl, e, f->cnt.edits[e] - f->mark_cnt.edits[e]);
+}
+
 int scrub_writer_txn_end(scrub_file *f, char verdict, const char *st_ctrl)
 {
     if (verdict != 'R') {
         f->txn_acc++;
         scrub_txfp_clear(f->run);
+        scrub_count_txn(f);
         return 0;
     }
+    stats_add(f->run->st_write, STATS_TXN_REJECTED, 1);
     /* the 999 rejects it: none of its claims is scrubbed */
     f->txn_rej++;
     f->claims_dropped += f->txn_claims;
@@ -601,10 +623,12 @@ int scrub_feed_file(scrub_run *r, const char *path, x12_walker *w)
     void *buf;
     size_t len;
     while ((rc = uring_reader_next(rd, &buf, &len)) == 1) {
-        rc = scrub_feed_buf(w, &c, buf, len);
+        int stop = r->cancel ? atomic_load_explicit(r->cancel, memory_order_relaxed) : 0;
+        rc = stop ? stop : scrub_feed_buf(w, &c, buf, len);
         uring_reader_release(rd, buf);
         if (rc)
             break;
+        stats_add(r->st_read, STATS_BYTES_READ, len);
     }
     if (rc == 0)
         rc = x12_walker_finish(w, c.p, c.len);

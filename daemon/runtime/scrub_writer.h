@@ -26,9 +26,11 @@
 #include "claimd/fp.h"
 #include "claimd/ofile.h"
 #include "claimd/scrub.h"
+#include "claimd/stats.h"
 #include "claimd/tables.h"
 #include "claimd/x12.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +61,13 @@ typedef struct scrub_run {
     int spill_fd; /* -1: none yet */
     scrub_work w; /* the calling thread's (and the writer's duplicates) */
     cbuf pre;
+    /* the daemon's hooks, set before scrub_run_init (NULL: none) */
+    const fp_set *history;     /* earlier jobs' fingerprints: a claim found there is a
+                                * DUPLICATE too (read by the writer only) */
+    const _Atomic int *cancel; /* read between input buffers: a nonzero value (a negative
+                                * error code) stops the file with that error */
+    stats_shm *stats;          /* counters: slots "reader", "writer", "workerN" */
+    stats_slot *st_read, *st_write;
     /* totals */
     unsigned files, failed;
     uint64_t claims, accepted, rejected;

@@ -95,6 +95,7 @@ typedef struct stats_shm {
     _Atomic uint64_t gauge[STATS_GAUGE_COUNT];
     _Atomic uint32_t tables_seq; /* seqlock over tables[]: odd while written */
     char tables[STATS_TABLES_MAX]; /* the current tables version's name */
+    /* Named slots; bit 31 is set while a slot is being named (stats.c). */
     _Atomic uint32_t nslots_used;
     stats_slot slot[STATS_SLOTS];
 } stats_shm;
@@ -115,7 +116,8 @@ void stats_destroy(stats_shm *s, const char *unlink_path);
 
 /* The slot named name (at most STATS_NAME_MAX-1 bytes), claimed on first
  * use and the same slot on every later call with the name; NULL when s is
- * NULL or every slot is taken. Thread-safe (a CAS on nslots_used). */
+ * NULL, name is empty or too long, or every slot is taken. Thread-safe (a
+ * CAS on nslots_used). */
 stats_slot *stats_slot_get(stats_shm *s, const char *name);
 
 /* One writer per slot: no read-modify-write needed. NULL slot: no-op. */
@@ -185,8 +187,10 @@ int stats_render_json(const stats_snap *s, cbuf *out);
 /* Appends the Prometheus text exposition (HELP and TYPE lines; counters
  * claimd_<name>_total, gauges claimd_<name>, findings per edit as
  * claimd_findings_total{edit="NCCI_PTP"}, busy seconds per thread as
- * claimd_thread_busy_seconds_total{thread="worker0"}). Returns
- * cbuf_error(out). */
+ * claimd_thread_busy_seconds_total{thread="worker0"}). Also claimd_info{version,
+ * tables} 1 and claimd_start_time_seconds; busy_ns is rendered as
+ * claimd_busy_seconds_total and the monotonic ctl_requests gauge as the
+ * counter claimd_ctl_requests_total. Returns cbuf_error(out). */
 int stats_render_prom(const stats_snap *s, cbuf *out);
 
 #endif

@@ -17,7 +17,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
           libjemalloc-dev liburing-dev libxxhash-dev liblmdb-dev lmdb-utils
-          libcriterion-dev python3)
+          libcriterion-dev python3 systemd)
 
 setup() {
     [ "${CLAIMD_NO_INSTALL:-0}" = 1 ] && return 0

@@ -573,6 +573,48 @@ Test(elements, required_missing_too_long_bad_date_bad_number_bad_code)
     free(t);
 }
 
+/* The element checks decide the common case without the general routine:
+ * values exactly at a length limit pass, one past it fails, and numbers are
+ * measured without their sign and point. */
+Test(elements, length_and_number_limits)
+{
+    char *t = strdup(mk(ONE));
+    static rec r;
+    static const struct {
+        const char *from, *to;
+        int code; /* 0: accepted */
+    } cases[] = {
+        {"CLM*C1*", "CLM*ABCDEFGHIJABCDEFGHIJABCDEFGHIJ12345678*", 0},
+        {"CLM*C1*", "CLM*ABCDEFGHIJABCDEFGHIJABCDEFGHIJ123456789*", X12_IK4_TOO_LONG},
+        {"*150.50*", "*-1234567890123456.78*", 0},
+        {"*150.50*", "*-123456789012345678.9*", X12_IK4_TOO_LONG},
+        {"*150.50*", "*.5*", 0},
+        {"*150.50*", "*150.*", 0},
+        {"*150.50*", "*-*", X12_IK4_BAD_CHAR},
+        {"*150.50*", "*1.5.0*", X12_IK4_BAD_CHAR},
+        {"*150.50*", "*1-50*", X12_IK4_BAD_CHAR},
+        {"*150.50*", "*+150*", X12_IK4_BAD_CHAR},
+        {"N4*BIRMINGHAM*AL*35203~DMG", "N4*BIRMINGHAM*AL*352~DMG", 0},
+        {"N4*BIRMINGHAM*AL*35203~DMG", "N4*BIRMINGHAM*AL*35~DMG", X12_IK4_TOO_SHORT},
+        {"N4*BIRMINGHAM*AL*35203~DMG", "N4*B*AL*35203~DMG", X12_IK4_TOO_SHORT},
+        {"NM1*IL*1*DOE", "NM1*IL*12*DOE", X12_IK4_TOO_LONG},
+        {"DTP*472*D8", "DTP*4720*D8", X12_IK4_TOO_LONG},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(walk_str(replace(t, cases[i].from, cases[i].to), &r), 0);
+        if (!cases[i].code) {
+            cr_assert_eq(r.verdicts[0], 'A', "case %zu", i);
+            continue;
+        }
+        cr_assert_eq(r.verdicts[0], 'R', "case %zu", i);
+        int found = 0;
+        for (int k = 0; k < r.nerrs; k++)
+            found |= r.errs[k].level == X12_ERR_ELEM && r.errs[k].code == cases[i].code;
+        cr_assert(found, "case %zu: IK4 code %d", i, cases[i].code);
+    }
+    free(t);
+}
+
 Test(elements, reversed_span_is_a_claim_issue_not_a_syntax_error)
 {
     char *t = strdup(mk(ONE));

@@ -191,6 +191,12 @@ static int x12_is_p(const x12_walker *w)
 
 void x12_loops_init(x12_walker *w)
 {
+    for (int sid = 0; sid < X12_NSPEC; sid++) {
+        const x12_sspec *sp = x12_sid_spec(sid);
+        for (uint8_t i = 1; i <= sp->nelem; i++)
+            if (sp->e[i - 1].req)
+                w->spec_nreq[sid] = i;
+    }
     for (int l = 0; l < L_COUNT; l++) {
         const x12_loop_def *d = &x12_loops[l];
         for (uint8_t i = 0; i < d->nrules; i++) {
@@ -939,7 +945,7 @@ int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id, int sid)
     x12_loop_count(w, s, sid);
     /* Element syntax after routing, so errors name the loop the segment is in. */
     if (sp)
-        x12_check_seg(w, s, sp);
+        x12_check_seg(w, s, sp, w->spec_nreq[sid]);
     if (id == X12_ID3('C', 'L', 'M'))
         return x12_clm_fields(w, s);
     x12_fields(w, s, id, loop);

@@ -335,7 +335,50 @@ static void x12_check_elem(x12_walker *w, const x12_seg *s, uint32_t i, const x1
     }
 }
 
-void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp)
+/* One pass over a numeric value: its X12 length (digits only) when it is a
+ * valid number of the type, else -1 (the caller then takes the slow path,
+ * which reports exactly as x12_check_elem does). */
+static inline int x12_num_len(const char *p, uint32_t n, int decimal)
+{
+    uint32_t i = 0, digits = 0, dots = 0;
+    if (p[0] == '-')
+        i++;
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d <= 9)
+            digits++;
+        else if (decimal && p[i] == '.' && !dots)
+            dots++;
+        else
+            return -1;
+    }
+    return digits ? (int)digits : -1;
+}
+
+/* Is a present value of spec e certainly free of errors? The common case,
+ * decided without x12_check_elem; false sends the value to it. */
+static inline int x12_elem_fast_ok(const x12_espec *e, const char *p, uint32_t n)
+{
+    switch (e->type) {
+    case X12_T_AN:
+        return n - e->min <= (uint32_t)(e->max - e->min);
+    case X12_T_ID:
+        return !e->codes && n - e->min <= (uint32_t)(e->max - e->min);
+    case X12_T_C:
+        return 1;
+    case X12_T_N0:
+    case X12_T_R: {
+        int len = x12_num_len(p, n, e->type == X12_T_R);
+        return len >= e->min && len <= e->max;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* nreq: elements up to the last required one (x12_spec_nreq()): absent
+ * elements past it cannot be in error. */
+void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp, uint32_t nreq)
 {
     uint32_t present = s->nelem - 1; /* elements after the id */
     uint32_t indexed = present < X12_SEG_MAX_ELEMS - 1 ? present : X12_SEG_MAX_ELEMS - 1;
@@ -343,10 +386,15 @@ void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp)
     /* Present elements: offsets come straight from the tokenizer. */
     for (uint32_t i = 1; i <= upto; i++) {
         uint32_t end = i < present ? s->el[i + 1] - 1 : s->len;
-        x12_check_elem(w, s, i, &sp->e[i - 1], s->p + s->el[i], end - s->el[i]);
+        const char *p = s->p + s->el[i];
+        uint32_t n = end - s->el[i];
+        const x12_espec *e = &sp->e[i - 1];
+        if (n && x12_elem_fast_ok(e, p, n))
+            continue;
+        x12_check_elem(w, s, i, e, p, n);
     }
     /* Absent trailing elements: only "required" can fail. */
-    for (uint32_t i = upto + 1; i <= sp->nelem; i++)
+    for (uint32_t i = upto + 1; i <= nreq; i++)
         if (sp->e[i - 1].req)
             x12_elem_err(w, s, (uint8_t)i, 0, sp->e[i - 1].ref, X12_IK4_REQ_MISSING,
                          (x12_slice){s->p + s->len, 0});

@@ -117,6 +117,7 @@ struct x12_walker {
      * loop requires (per claim type), precomputed at create */
     uint8_t ord[L_COUNT][X12_NSID]; /* 1 + the rule index, 0 when not in the loop */
     uint32_t req_mask[2][L_COUNT];  /* [0] 837P, [1] 837I */
+    uint8_t spec_nreq[X12_NSPEC];   /* elements up to the last required one, per sid */
     x12_loop_inst stack[X12_LOOP_DEPTH];
     int depth;
     const char *loop_name; /* IK303 of the current loop (a static string) */
@@ -147,7 +148,7 @@ void x12_elem_err(x12_walker *w, const x12_seg *s, uint8_t elem, uint8_t comp, u
                   uint16_t code, x12_slice bad);
 void x12_ichg_err(x12_walker *w, uint16_t note, int reject);
 void x12_claim_issue(x12_walker *w, const x12_seg *s, uint8_t kind, uint8_t elem);
-void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp);
+void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp, uint32_t nreq);
 int x12_claim_begin(x12_walker *w, const x12_seg *s);
 int x12_claim_end(x12_walker *w);
 clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);

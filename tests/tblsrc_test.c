@@ -349,6 +349,43 @@ Test(tblsrc, zip5_bad_carrier)
     expect_bad_row("zip5_bad.txt", TBLSRC_ZIP5, 3, 8, "carrier");
 }
 
+/* A year/quarter beyond 2099 used to wrap yearq (uint16_t): 74891 became year
+ * 935, a period of no real days (found by fuzz_tblsrc; the reproducer is
+ * tests/fuzz/regressions/fuzz_tblsrc/zip5-yearq-wraps). Years 1980-2099 only. */
+Test(tblsrc, zip_yearq_range)
+{
+    static const char *const yq[] = {"74891", "21001", "19794", "20250", "20255"};
+    for (size_t i = 0; i < sizeof yq / sizeof yq[0]; i++) {
+        for (int k = TBLSRC_ZIP5; k <= TBLSRC_ZIP9; k++) {
+            char rec[81];
+            memset(rec, ' ', 80);
+            memcpy(rec, "AL352031011200", 14);
+            memcpy(rec + 20, k == TBLSRC_ZIP9 ? "12345" : "0", k == TBLSRC_ZIP9 ? 5 : 1);
+            memcpy(rec + 75, yq[i], 5);
+            rec[80] = '\n';
+            tblsrc_opts o = {.kind = (tblsrc_kind)k};
+            sink s = {0};
+            tblsrc_err err = {0};
+            cr_assert_eq(tblsrc_import(rec, 81, &o, sink_emit, &s, NULL, &err),
+                         -CLAIMD_ETBL_BAD_ROW, "%s as %s", yq[i], tblsrc_kind_name(k));
+            cr_assert_eq(err.line, 1);
+            cr_assert_eq(err.column, 76, "%s: column %u", yq[i], err.column);
+            cr_assert_eq(s.total, 0);
+        }
+    }
+    char rec[81];
+    memset(rec, ' ', 80);
+    memcpy(rec, "AL352031011200", 14);
+    rec[20] = '0';
+    memcpy(rec + 75, "20994", 5);
+    rec[80] = '\n';
+    tblsrc_opts o = {.kind = TBLSRC_ZIP5};
+    sink s = {0};
+    cr_assert_eq(tblsrc_import(rec, 81, &o, sink_emit, &s, NULL, NULL), 0);
+    cr_assert_eq(s.rec[0].u.zip5.yearq, 20994);
+    cr_assert_eq(s.rec[0].u.zip5.period.from, 20990101);
+}
+
 Test(tblsrc, zip9_fixture)
 {
     run *r = import_ok("zip9_mini.txt", TBLSRC_ZIP9);

@@ -235,7 +235,9 @@ int tblsrc_imp_hcpcs(tblsrc_job *j)
  * year, so the latest file of a year prices every date of service in it
  * (claims for January arrive long after the October file is out). */
 
-#define ZIP_RECLEN 80
+#define ZIP_RECLEN     80
+#define ZIP_YEARQ_MIN  19801 /* 1980 Q1 */
+#define ZIP_YEARQ_MAX  20994 /* 2099 Q4 */
 
 int tblsrc_zip_shape(const char *p, size_t n)
 {
@@ -262,9 +264,13 @@ static int zip_common(tblsrc_job *j, const char *p, size_t n, char *state, char 
         return tblsrc_fail_at(j, p + 12, "pricing locality (columns 13-14) is not 2 characters");
     if (p[14] != ' ' && p[14] != 'R' && p[14] != 'B')
         return tblsrc_fail_at(j, p + 14, "rural indicator (column 15) is not blank, R or B");
+    /* Years 1980-2099, as tblsrc_find_year: YYYYQ then fits yearq's uint16_t
+     * (a year past 6553 wrapped it to a year like 0935, a period of no real days). */
     uint64_t yq;
-    if (tblsrc_uint(p + 75, 5, 99999, &yq) || yq % 10 < 1 || yq % 10 > 4 || yq < 19801)
-        return tblsrc_fail_at(j, p + 75, "year/quarter (columns 76-80) is not YYYYQ");
+    if (tblsrc_uint(p + 75, 5, ZIP_YEARQ_MAX, &yq) || yq % 10 < 1 || yq % 10 > 4 ||
+        yq < ZIP_YEARQ_MIN)
+        return tblsrc_fail_at(j, p + 75,
+                              "year/quarter (columns 76-80) is not YYYYQ (years 1980-2099)");
     *rural = p[14];
     *yearq = (uint16_t)yq;
     return 0;

@@ -154,6 +154,35 @@ static size_t tok_texts(const char *buf, size_t len, const x12_delims *d, char *
 
 /* ---- tokenizer on hand-written inputs ----------------------------------- */
 
+/* The walker reads element ends as el[i + 1] - 1: the tokenizer stores
+ * el[nelem] = len + 1 whenever nelem <= X12_SEG_MAX_ELEMS (also after a
+ * stripped CR/LF), on both scanners. */
+Test(x12_tok, sentinel_after_the_last_element)
+{
+    char many[400] = "XX";
+    for (int i = 0; i < X12_SEG_MAX_ELEMS - 1; i++) /* nelem == X12_SEG_MAX_ELEMS */
+        strcat(many, "*a");
+    strcat(many, "~");
+    const char *ins[] = {"ST*837*0001~BHT*0019**~N3~", "SE*3*0001\r\n~REF*EI*\r~", many};
+    for (int scalar = 0; scalar < 2; scalar++) {
+        x12_tok_force_scalar(scalar);
+        for (size_t k = 0; k < sizeof ins / sizeof ins[0]; k++) {
+            const char *in = ins[k];
+            x12_tok t;
+            x12_tok_init(&t, in, strlen(in), &star, 0);
+            x12_seg s;
+            while (x12_tok_next(&t, &s) == 1) {
+                if (s.nelem > X12_SEG_MAX_ELEMS)
+                    continue;
+                cr_assert_eq(s.el[s.nelem], s.len + 1, "input %zu", k);
+                for (uint32_t i = 0; i < s.nelem; i++)
+                    cr_assert_eq(s.el[i + 1] - 1 - s.el[i], x12_seg_elem_len(&s, i));
+            }
+        }
+    }
+    x12_tok_force_scalar(false);
+}
+
 Test(x12_tok, crlf_after_terminator)
 {
     const char *in = "ST*837*0001~\r\nBHT*0019*00~\r\n\r\nSE*3*0001~\r\n";

@@ -12,6 +12,7 @@
 #include "claimd/error.h"
 #include "x12_walk.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,12 +192,32 @@ static int x12_is_p(const x12_walker *w)
 
 void x12_loops_init(x12_walker *w)
 {
-    for (int sid = 0; sid < X12_NSPEC; sid++) {
-        const x12_sspec *sp = x12_sid_spec(sid);
-        for (uint8_t i = 1; i <= sp->nelem; i++)
-            if (sp->e[i - 1].req)
-                w->spec_nreq[sid] = i;
+    static const struct {
+        int sid;
+        uint32_t id;
+    } names[] = {{X12_S_ST, X12_ID2('S', 'T')},       {X12_S_SE, X12_ID2('S', 'E')},
+                 {X12_S_BHT, X12_ID3('B', 'H', 'T')}, {X12_S_HL, X12_ID2('H', 'L')},
+                 {X12_S_NM1, X12_ID3('N', 'M', '1')}, {X12_S_N4, X12_ID2('N', '4')},
+                 {X12_S_REF, X12_ID3('R', 'E', 'F')}, {X12_S_SBR, X12_ID3('S', 'B', 'R')},
+                 {X12_S_PAT, X12_ID3('P', 'A', 'T')}, {X12_S_DMG, X12_ID3('D', 'M', 'G')},
+                 {X12_S_CLM, X12_ID3('C', 'L', 'M')}, {X12_S_DTP, X12_ID3('D', 'T', 'P')},
+                 {X12_S_HI, X12_ID2('H', 'I')},       {X12_S_LX, X12_ID2('L', 'X')},
+                 {X12_S_SV1, X12_ID3('S', 'V', '1')}, {X12_S_SV2, X12_ID3('S', 'V', '2')},
+                 {X12_S_PRV, X12_ID3('P', 'R', 'V')}, {X12_S_LIN, X12_ID3('L', 'I', 'N')},
+                 {X12_S_SVD, X12_ID3('S', 'V', 'D')}, {X12_S_LQ, X12_ID2('L', 'Q')}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert(x12_sid(names[i].id) == names[i].sid);
+    (void)names;
+    /* The id -> sid table: open addressing, 48 ids in 256 slots. */
+    memset(w->sid_slot, 0xff, sizeof w->sid_slot);
+    for (int sid = 0; sid < X12_NSID; sid++) {
+        uint32_t h = X12_SID_HASH(x12_sid_id(sid));
+        while (w->sid_slot[h] != 0xff)
+            h = (h + 1) & 255;
+        w->sid_slot[h] = (uint8_t)sid;
+        w->sid_ids[sid] = x12_sid_id(sid);
     }
+    x12_check_init(w);
     for (int l = 0; l < L_COUNT; l++) {
         const x12_loop_def *d = &x12_loops[l];
         for (uint8_t i = 0; i < d->nrules; i++) {
@@ -324,8 +345,8 @@ static uint32_t x12_parse_u32(x12_slice v, int *ok)
 static int x12_on_hl(x12_walker *w, const x12_seg *s)
 {
     int ok, pok;
-    x12_slice id = {x12_seg_elem(s, 1), x12_seg_elem_len(s, 1)};
-    x12_slice par = {x12_seg_elem(s, 2), x12_seg_elem_len(s, 2)};
+    x12_slice id = {x12_eptr(s, 1), x12_elen(s, 1)};
+    x12_slice par = {x12_eptr(s, 2), x12_elen(s, 2)};
     uint32_t n = x12_parse_u32(id, &ok);
     uint32_t parent = x12_parse_u32(par, &pok);
     int rc = x12_claim_end(w);
@@ -450,7 +471,7 @@ static int x12_on_nm1(x12_walker *w, const x12_seg *s)
         return loop;
     }
     x12_elem_err(w, s, 1, 0, 98, X12_IK4_BAD_CODE,
-                 (x12_slice){x12_seg_elem(s, 1), x12_seg_elem_len(s, 1)});
+                 (x12_slice){x12_eptr(s, 1), x12_elen(s, 1)});
     return L_NONE;
 }
 
@@ -468,31 +489,31 @@ static int x12_line_level(const x12_walker *w)
 /* Opens the loop a segment starts, if it starts one. Returns the loop the
  * segment belongs to (for the field handlers), or L_NONE when it was
  * unexpected here and has been reported. */
-static int x12_route(x12_walker *w, const x12_seg *s, uint32_t id)
+static int x12_route(x12_walker *w, const x12_seg *s, int sid)
 {
     int lv;
-    switch (id) {
-    case X12_ID3('N', 'M', '1'):
+    switch (sid) {
+    case X12_S_NM1:
         return x12_on_nm1(w, s);
-    case X12_ID3('C', 'L', 'M'):
+    case X12_S_CLM:
         if (w->hl_level != 22 && w->hl_level != 23)
             break;
         x12_loop_open(w, s, 1, L_2300);
         return L_2300;
-    case X12_ID3('S', 'B', 'R'):
+    case X12_S_SBR:
         if (w->depth == 1 && w->stack[0].loop == L_2000B)
             return L_2000B;
         if ((lv = x12_claim_level(w)) < 0)
             break;
         x12_loop_open(w, s, lv, L_2320);
         return L_2320;
-    case X12_ID2('L', 'X'):
+    case X12_S_LX:
         if ((lv = x12_claim_level(w)) < 0)
             break;
         x12_loop_open(w, s, lv, L_2400);
         return L_2400;
-    case X12_ID3('S', 'V', '1'):
-    case X12_ID3('S', 'V', '2'):
+    case X12_S_SV1:
+    case X12_S_SV2:
         if ((lv = x12_claim_level(w)) < 0)
             return w->stack[w->depth - 1].loop;
         if (x12_line_level(w) >= 0 && !w->stack[2].counts[1] && !w->stack[2].counts[2])
@@ -507,14 +528,14 @@ static int x12_route(x12_walker *w, const x12_seg *s, uint32_t id)
         if (w->in_claim)
             x12_line_begin(w, s);
         return L_2400;
-    case X12_ID3('L', 'I', 'N'):
-    case X12_ID3('S', 'V', 'D'):
-    case X12_ID2('L', 'Q'):
+    case X12_S_LIN:
+    case X12_S_SVD:
+    case X12_S_LQ:
         if ((lv = x12_line_level(w)) < 0)
             break;
         x12_loop_open(w, s, lv,
-                      id == X12_ID3('L', 'I', 'N')   ? L_2410
-                      : id == X12_ID3('S', 'V', 'D') ? L_2430
+                      sid == X12_S_LIN   ? L_2410
+                      : sid == X12_S_SVD ? L_2430
                                                      : L_2440);
         return w->stack[lv].loop;
     default:
@@ -528,7 +549,7 @@ static int x12_route(x12_walker *w, const x12_seg *s, uint32_t id)
 
 static x12_slice x12_el(const x12_seg *s, uint32_t i)
 {
-    return (x12_slice){x12_seg_elem(s, i), x12_seg_elem_len(s, i)};
+    return (x12_slice){x12_eptr(s, i), x12_elen(s, i)};
 }
 
 /* Copies a value into a claim field, upper-cased, noting truncation. */
@@ -540,11 +561,13 @@ static void x12_field(x12_walker *w, const x12_seg *s, uint8_t elem, char *dst, 
     x12_slice_copy(dst, cap, v);
 }
 
-static void x12_upper(char *p)
+/* x12_field(), upper-cased. */
+static void x12_field_upper(x12_walker *w, const x12_seg *s, uint8_t elem, char *dst, size_t cap,
+                            x12_slice v)
 {
-    for (; *p; p++)
-        if (*p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 32);
+    if (v.n > cap - 1)
+        x12_claim_issue(w, s, CLM_ISSUE_TOO_LONG, elem);
+    x12_slice_copy_upper(dst, cap, v);
 }
 
 static void x12_nm1_fields(x12_walker *w, const x12_seg *s, int loop)
@@ -553,7 +576,7 @@ static void x12_nm1_fields(x12_walker *w, const x12_seg *s, int loop)
     clm_claim *t = &w->tmpl, *c = &w->cur;
     switch (loop) {
     case L_2010AA:
-        t->bill_entity = x12_seg_elem_len(s, 2) ? x12_seg_elem(s, 2)[0] : 0;
+        t->bill_entity = x12_elen(s, 2) ? x12_eptr(s, 2)[0] : 0;
         if (npi)
             x12_copy(t->bill_npi, sizeof t->bill_npi, s, 9);
         break;
@@ -606,8 +629,7 @@ static void x12_ref_fields(x12_walker *w, const x12_seg *s, int loop)
         if (++in->nref_tax > 1)
             x12_seg_err(w, s, NULL, NULL, X12_IK3_SEG_MAX);
         x12_copy(w->tmpl.bill_tin, sizeof w->tmpl.bill_tin, s, 2);
-        x12_copy(w->tmpl.bill_tin_qual, sizeof w->tmpl.bill_tin_qual, s, 1);
-        x12_upper(w->tmpl.bill_tin_qual);
+        x12_slice_copy_upper(w->tmpl.bill_tin_qual, sizeof w->tmpl.bill_tin_qual, x12_el(s, 1));
     } else if (loop == L_2300 && x12_elem_is(s, 1, "F8")) {
         x12_field(w, s, 2, w->cur.ref_f8, sizeof w->cur.ref_f8, x12_el(s, 2));
     }
@@ -616,8 +638,8 @@ static void x12_ref_fields(x12_walker *w, const x12_seg *s, int loop)
 static void x12_dmg_fields(x12_walker *w, const x12_seg *s, int loop)
 {
     uint32_t dob = 0;
-    clm_parse_date(x12_seg_elem(s, 2), x12_seg_elem_len(s, 2), &dob);
-    char sex = x12_seg_elem_len(s, 3) ? x12_seg_elem(s, 3)[0] : 0;
+    clm_parse_date(x12_eptr(s, 2), x12_elen(s, 2), &dob);
+    char sex = x12_elen(s, 3) ? x12_eptr(s, 3)[0] : 0;
     if (sex >= 'a' && sex <= 'z')
         sex = (char)(sex - 32);
     if (loop == L_2010BA) {
@@ -637,10 +659,10 @@ static int x12_clm_fields(x12_walker *w, const x12_seg *s)
     clm_claim *c = &w->cur;
     w->lx_last = 0;
     x12_field(w, s, 1, c->claim_id, sizeof c->claim_id, x12_el(s, 1));
-    if (x12_seg_elem_len(s, 2) &&
-        clm_parse_cents(x12_seg_elem(s, 2), x12_seg_elem_len(s, 2), &c->charge) != 0)
+    if (x12_elen(s, 2) &&
+        clm_parse_cents(x12_eptr(s, 2), x12_elen(s, 2), &c->charge) != 0)
         x12_claim_issue(w, s, CLM_ISSUE_BAD_AMOUNT, 2);
-    if (x12_seg_elem_len(s, 5)) {
+    if (x12_elen(s, 5)) {
         x12_slice cm[3];
         x12_comps(w, s, 5, cm, 3);
         x12_slice pos = cm[0], qual = cm[1], freq = cm[2];
@@ -731,7 +753,7 @@ static void x12_hi_fields(x12_walker *w, const x12_seg *s)
 {
     clm_claim *c = &w->cur;
     for (uint32_t j = 1; j < s->nelem && j <= 12; j++) {
-        if (!x12_seg_elem_len(s, j))
+        if (!x12_elen(s, j))
             continue;
         x12_slice cm[9];
         x12_comps(w, s, j, cm, 9);
@@ -753,10 +775,8 @@ static void x12_hi_fields(x12_walker *w, const x12_seg *s)
         }
         clm_dx *d = &c->dx[c->ndx++];
         memset(d, 0, sizeof *d);
-        x12_field(w, s, (uint8_t)j, d->code, sizeof d->code, code);
-        x12_upper(d->code);
-        x12_slice_copy(d->qual, sizeof d->qual, q);
-        x12_upper(d->qual);
+        x12_field_upper(w, s, (uint8_t)j, d->code, sizeof d->code, code);
+        x12_slice_copy_upper(d->qual, sizeof d->qual, q);
         x12_slice poa = cm[8];
         d->poa = poa.n ? poa.p[0] : 0;
         d->seg_index = w->seg_pos;
@@ -795,16 +815,13 @@ static void x12_proc_fields(x12_walker *w, const x12_seg *s, uint32_t el, clm_li
         x12_elem_err(w, s, (uint8_t)el, 1, 235, X12_IK4_REQ_MISSING, q);
     if (!code.n)
         x12_elem_err(w, s, (uint8_t)el, 2, 234, X12_IK4_REQ_MISSING, code);
-    x12_slice_copy(l->qual, sizeof l->qual, q);
-    x12_upper(l->qual);
-    x12_field(w, s, (uint8_t)el, l->code, sizeof l->code, code);
-    x12_upper(l->code);
+    x12_slice_copy_upper(l->qual, sizeof l->qual, q);
+    x12_field_upper(w, s, (uint8_t)el, l->code, sizeof l->code, code);
     for (uint32_t m = 3; m <= 6; m++) {
         x12_slice mod = cm[m - 1];
         if (!mod.n)
             continue;
-        x12_field(w, s, (uint8_t)el, l->mods[l->nmods], sizeof l->mods[0], mod);
-        x12_upper(l->mods[l->nmods]);
+        x12_field_upper(w, s, (uint8_t)el, l->mods[l->nmods], sizeof l->mods[0], mod);
         l->nmods++;
     }
 }
@@ -817,8 +834,7 @@ static void x12_amount_units(x12_walker *w, const x12_seg *s, clm_line *l, uint3
         x12_claim_issue(w, s, CLM_ISSUE_BAD_AMOUNT, (uint8_t)charge_el);
     if (un.n && clm_parse_milli(un.p, un.n, &l->units_milli) != 0)
         x12_claim_issue(w, s, CLM_ISSUE_BAD_UNITS, (uint8_t)units_el);
-    x12_copy(l->unit_type, sizeof l->unit_type, s, units_el - 1);
-    x12_upper(l->unit_type);
+    x12_slice_copy_upper(l->unit_type, sizeof l->unit_type, x12_el(s, units_el - 1));
 }
 
 static void x12_sv1_fields(x12_walker *w, const x12_seg *s)
@@ -861,93 +877,92 @@ static void x12_sv2_fields(x12_walker *w, const x12_seg *s)
         return;
     l->seg_index = w->seg_pos;
     x12_field(w, s, 1, l->rev, sizeof l->rev, x12_el(s, 1));
-    if (x12_seg_elem_len(s, 2))
+    if (x12_elen(s, 2))
         x12_proc_fields(w, s, 2, l);
     x12_amount_units(w, s, l, 3, 5);
 }
 
-static void x12_fields(x12_walker *w, const x12_seg *s, uint32_t id, int loop)
+static void x12_fields(x12_walker *w, const x12_seg *s, int sid, int loop)
 {
-    switch (id) {
-    case X12_ID3('N', 'M', '1'):
+    switch (sid) {
+    case X12_S_NM1:
         x12_nm1_fields(w, s, loop);
         break;
-    case X12_ID2('N', '4'):
+    case X12_S_N4:
         x12_n4_fields(w, s, loop);
         break;
-    case X12_ID3('R', 'E', 'F'):
+    case X12_S_REF:
         x12_ref_fields(w, s, loop);
         break;
-    case X12_ID3('P', 'R', 'V'):
+    case X12_S_PRV:
         if (loop == L_2000A && x12_elem_is(s, 1, "BI"))
             x12_copy(w->tmpl.bill_taxonomy, sizeof w->tmpl.bill_taxonomy, s, 3);
         break;
-    case X12_ID3('S', 'B', 'R'):
+    case X12_S_SBR:
         if (loop == L_2000B) {
-            w->tmpl.sbr_resp = x12_seg_elem_len(s, 1) ? x12_seg_elem(s, 1)[0] : 0;
+            w->tmpl.sbr_resp = x12_elen(s, 1) ? x12_eptr(s, 1)[0] : 0;
             x12_copy(w->tmpl.sbr_rel, sizeof w->tmpl.sbr_rel, s, 2);
             x12_copy(w->tmpl.filing_ind, sizeof w->tmpl.filing_ind, s, 9);
         }
         break;
-    case X12_ID3('P', 'A', 'T'):
+    case X12_S_PAT:
         if (loop == L_2000C) {
             w->tmpl.has_patient = true;
             x12_copy(w->tmpl.pat_rel, sizeof w->tmpl.pat_rel, s, 1);
         }
         break;
-    case X12_ID3('D', 'M', 'G'):
+    case X12_S_DMG:
         x12_dmg_fields(w, s, loop);
         break;
-    case X12_ID3('D', 'T', 'P'):
+    case X12_S_DTP:
         x12_dtp_fields(w, s, loop);
         break;
-    case X12_ID2('H', 'I'):
+    case X12_S_HI:
         if (loop == L_2300)
             x12_hi_fields(w, s);
         break;
-    case X12_ID2('L', 'X'):
+    case X12_S_LX:
         x12_lx_fields(w, s);
         break;
-    case X12_ID3('S', 'V', '1'):
+    case X12_S_SV1:
         x12_sv1_fields(w, s);
         break;
-    case X12_ID3('S', 'V', '2'):
+    case X12_S_SV2:
         x12_sv2_fields(w, s);
         break;
-    case X12_ID3('L', 'I', 'N'): {
+    case X12_S_LIN: {
         clm_line *l = x12_cur_line(w);
         if (l && x12_elem_is(s, 2, "N4"))
             x12_copy(l->ndc, sizeof l->ndc, s, 3);
         break;
     }
-    case X12_ID3('B', 'H', 'T'):
-        clm_parse_date(x12_seg_elem(s, 4), x12_seg_elem_len(s, 4), &w->tmpl.bht_date);
+    case X12_S_BHT:
+        clm_parse_date(x12_eptr(s, 4), x12_elen(s, 4), &w->tmpl.bht_date);
         break;
     default:
         break;
     }
 }
 
-int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id, int sid)
+int x12_loops_segment(x12_walker *w, const x12_seg *s, int sid)
 {
-    const x12_sspec *sp = x12_sid_spec(sid);
     int loop;
-    if (id == X12_ID2('H', 'L')) {
+    if (sid == X12_S_HL) {
         int rc = x12_on_hl(w, s);
         if (rc)
             return rc < 0 ? rc : 0;
         loop = w->stack[w->depth - 1].loop;
     } else {
-        loop = x12_route(w, s, id);
+        loop = x12_route(w, s, sid);
         if (loop == L_NONE)
             return 0;
     }
     x12_loop_count(w, s, sid);
     /* Element syntax after routing, so errors name the loop the segment is in. */
-    if (sp)
-        x12_check_seg(w, s, sp, w->spec_nreq[sid]);
-    if (id == X12_ID3('C', 'L', 'M'))
+    if (sid < X12_NSPEC)
+        x12_check_seg(w, s, sid);
+    if (sid == X12_S_CLM)
         return x12_clm_fields(w, s);
-    x12_fields(w, s, id, loop);
+    x12_fields(w, s, sid, loop);
     return 0;
 }

@@ -219,6 +219,11 @@ int x12_tok_next(x12_tok *t, x12_seg *s)
             for (uint32_t i = 1; i < n && i <= X12_SEG_MAX_ELEMS; i++)
                 if (s->el[i] > s->len)
                     s->el[i] = s->len;
+        /* A sentinel as if a separator followed the last element: element i
+         * (i < nelem, i < X12_SEG_MAX_ELEMS) always ends at el[i + 1] - 1.
+         * The walker's element checks rely on it. */
+        if (n <= X12_SEG_MAX_ELEMS)
+            s->el[n] = s->len + 1;
         s->off = t->base_off + start;
         t->pos = at + 1;
         return 1;

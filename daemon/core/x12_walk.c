@@ -19,6 +19,7 @@
 
 #include "claimd/error.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@
 
 uint32_t x12_seg_id(const x12_seg *s)
 {
-    uint32_t n = x12_seg_elem_len(s, 0);
+    uint32_t n = x12_elen(s, 0);
     const unsigned char *p = (const unsigned char *)s->p;
     if (n == 2)
         return X12_ID2(p[0], p[1]);
@@ -42,9 +43,9 @@ uint32_t x12_seg_id(const x12_seg *s)
  * to cap - 1. Returns the element's full length. */
 uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i)
 {
-    uint32_t n = x12_seg_elem_len(s, i);
+    uint32_t n = x12_elen(s, i);
     size_t k = n < cap - 1 ? n : cap - 1;
-    memcpy(dst, x12_seg_elem(s, i), k);
+    memcpy(dst, x12_eptr(s, i), k);
     dst[k] = 0;
     return n;
 }
@@ -53,8 +54,8 @@ uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i)
  * out[k] is component k + 1. One pass over the element. */
 uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice *out, uint32_t max)
 {
-    const char *p = x12_seg_elem(s, i);
-    const char *end = p + x12_seg_elem_len(s, i);
+    const char *p = x12_eptr(s, i);
+    const char *end = p + x12_elen(s, i);
     const char sep = w->d.comp;
     uint32_t k = 0;
     /* Components are a few bytes long: a byte loop beats memchr's setup. */
@@ -79,31 +80,19 @@ void x12_slice_copy(char *dst, size_t cap, x12_slice v)
     dst[k] = 0;
 }
 
-/* Case-insensitive compare of a value with an upper-case literal, without
- * measuring the literal first (this runs several times per segment). */
-static int x12_ieq(const char *a, size_t n, const char *lit)
+/* Copies v like x12_slice_copy(), upper-casing ASCII letters up to the
+ * first NUL byte (as copying and then upper-casing the C string would). */
+void x12_slice_copy_upper(char *dst, size_t cap, x12_slice v)
 {
-    size_t i = 0;
-    for (; i < n; i++) {
-        char c = a[i];
-        if (!lit[i])
-            return 0;
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 32);
-        if (c != lit[i])
-            return 0;
+    size_t k = v.n < cap - 1 ? v.n : cap - 1, i = 0;
+    for (; i < k; i++) {
+        char c = v.p[i];
+        if (!c)
+            break;
+        dst[i] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
     }
-    return lit[i] == 0;
-}
-
-int x12_elem_is(const x12_seg *s, uint32_t i, const char *lit)
-{
-    return x12_ieq(x12_seg_elem(s, i), x12_seg_elem_len(s, i), lit);
-}
-
-int x12_slice_is(x12_slice v, const char *lit)
-{
-    return x12_ieq(v.p, v.n, lit);
+    memcpy(dst + i, v.p + i, k - i);
+    dst[k] = 0;
 }
 
 /* ---- error recording ---------------------------------------------------- */
@@ -355,53 +344,70 @@ static inline int x12_num_len(const char *p, uint32_t n, int decimal)
     return digits ? (int)digits : -1;
 }
 
-/* Is a present value of spec e certainly free of errors? The common case,
- * decided without x12_check_elem; false sends the value to it. */
-static inline int x12_elem_fast_ok(const x12_espec *e, const char *p, uint32_t n)
+void x12_check_init(x12_walker *w)
 {
-    switch (e->type) {
-    case X12_T_AN:
-        return n - e->min <= (uint32_t)(e->max - e->min);
-    case X12_T_ID:
-        return !e->codes && n - e->min <= (uint32_t)(e->max - e->min);
-    case X12_T_C:
-        return 1;
-    case X12_T_N0:
-    case X12_T_R: {
-        int len = x12_num_len(p, n, e->type == X12_T_R);
-        return len >= e->min && len <= e->max;
-    }
-    default:
-        return 0;
+    for (int sid = 0; sid < X12_NSPEC; sid++) {
+        const x12_sspec *sp = x12_sid_spec(sid);
+        assert(sp->nelem <= X12_SPEC_MAX_ELEMS);
+        for (uint8_t i = 1; i <= sp->nelem; i++) {
+            const x12_espec *e = &sp->e[i - 1];
+            uint32_t *r = &w->ef_range[sid][i - 1];
+            uint8_t *k = &w->ef_kind[sid][i - 1];
+            if (e->req)
+                w->spec_nreq[sid] = i;
+            /* Every kind but a plain length needs n >= 1 first. */
+            *r = X12_EF_RANGE(1, UINT16_MAX);
+            *k = X12_EF_SLOW;
+            if ((e->type == X12_T_AN || (e->type == X12_T_ID && !e->codes)) && e->min &&
+                e->max >= e->min) {
+                *r = X12_EF_RANGE(e->min, e->max - e->min);
+                *k = X12_EF_LEN;
+            } else if (e->type == X12_T_C) {
+                *k = X12_EF_LEN;
+            } else if (e->type == X12_T_R) {
+                *k = X12_EF_R;
+            } else if (e->type == X12_T_N0) {
+                *k = X12_EF_N;
+            }
+        }
     }
 }
 
-/* nreq: elements up to the last required one (x12_spec_nreq()): absent
- * elements past it cannot be in error. */
-void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp, uint32_t nreq)
+/* Element syntax of a segment with a spec. Values the fast table clears
+ * skip x12_check_elem(); the others get exactly its verdict. Relies on the
+ * tokenizer's sentinel: element i ends at el[i + 1] - 1. */
+void x12_check_seg(x12_walker *w, const x12_seg *s, int sid)
 {
+    const x12_sspec *sp = x12_sid_spec(sid);
+    const uint32_t *range = w->ef_range[sid];
+    const uint8_t *kind = w->ef_kind[sid];
     uint32_t present = s->nelem - 1; /* elements after the id */
     uint32_t indexed = present < X12_SEG_MAX_ELEMS - 1 ? present : X12_SEG_MAX_ELEMS - 1;
     uint32_t upto = indexed < sp->nelem ? indexed : sp->nelem;
     /* Present elements: offsets come straight from the tokenizer. */
     for (uint32_t i = 1; i <= upto; i++) {
-        uint32_t end = i < present ? s->el[i + 1] - 1 : s->len;
-        const char *p = s->p + s->el[i];
-        uint32_t n = end - s->el[i];
-        const x12_espec *e = &sp->e[i - 1];
-        if (n && x12_elem_fast_ok(e, p, n))
-            continue;
-        x12_check_elem(w, s, i, e, p, n);
+        uint32_t b = s->el[i], n = s->el[i + 1] - 1 - b, r = range[i - 1];
+        if (n - (r & 0xffff) <= r >> 16) {
+            uint8_t k = kind[i - 1];
+            if (k == X12_EF_LEN)
+                continue;
+            if (k != X12_EF_SLOW) {
+                int len = x12_num_len(s->p + b, n, k == X12_EF_R);
+                if (len >= sp->e[i - 1].min && len <= sp->e[i - 1].max)
+                    continue;
+            }
+        }
+        x12_check_elem(w, s, i, &sp->e[i - 1], s->p + b, n);
     }
     /* Absent trailing elements: only "required" can fail. */
-    for (uint32_t i = upto + 1; i <= nreq; i++)
+    for (uint32_t i = upto + 1; i <= w->spec_nreq[sid]; i++)
         if (sp->e[i - 1].req)
             x12_elem_err(w, s, (uint8_t)i, 0, sp->e[i - 1].ref, X12_IK4_REQ_MISSING,
                          (x12_slice){s->p + s->len, 0});
     if (present > sp->nelem) {
         /* Trailing empty elements are tolerated; data past the definition is not. */
         for (uint32_t i = sp->nelem + 1; i <= present; i++) {
-            if (x12_seg_elem_len(s, i) || i >= X12_SEG_MAX_ELEMS) {
+            if (x12_elen(s, i) || i >= X12_SEG_MAX_ELEMS) {
                 x12_elem_err(w, s, (uint8_t)(i > 255 ? 255 : i), 0, 0, X12_IK4_TOO_MANY,
                              (x12_slice){s->p, 0});
                 break;
@@ -534,8 +540,8 @@ static void x12_isa_check(x12_walker *w, const x12_seg *s)
         return;
     }
     for (uint32_t i = 1; i <= 16; i++) {
-        const char *p = x12_seg_elem(s, i);
-        uint32_t n = x12_seg_elem_len(s, i);
+        const char *p = x12_eptr(s, i);
+        uint32_t n = x12_elen(s, i);
         int bad = n != x12_isa_fields[i - 1].width;
         if (!bad && (i == 9 || i == 10 || i == 13))
             bad = !x12_valid_num(p, n, 0);
@@ -570,8 +576,8 @@ static int x12_on_isa(x12_walker *w, const x12_seg *s)
     x12_copy(isa->time, sizeof isa->time, s, 10);
     x12_copy(isa->version, sizeof isa->version, s, 12);
     x12_copy(isa->ctrl, sizeof isa->ctrl, s, 13);
-    isa->ack_req = x12_seg_elem_len(s, 14) ? x12_seg_elem(s, 14)[0] : 0;
-    isa->usage = x12_seg_elem_len(s, 15) ? x12_seg_elem(s, 15)[0] : 0;
+    isa->ack_req = x12_elen(s, 14) ? x12_eptr(s, 14)[0] : 0;
+    isa->usage = x12_elen(s, 15) ? x12_eptr(s, 15)[0] : 0;
     isa->delims = w->d;
     isa->off = s->off;
     w->nierrs = 0;
@@ -655,7 +661,7 @@ static int x12_on_st(x12_walker *w, const x12_seg *s)
     x12_st *st = &w->st;
     x12_copy(st->id, sizeof st->id, s, 1);
     x12_copy(st->ctrl, sizeof st->ctrl, s, 2);
-    if (x12_seg_elem_len(s, 3))
+    if (x12_elen(s, 3))
         x12_copy(st->impl, sizeof st->impl, s, 3);
     else
         memcpy(st->impl, w->gs.version, sizeof w->gs.version);
@@ -671,9 +677,9 @@ static int x12_on_st(x12_walker *w, const x12_seg *s)
     x12_loops_begin_txn(w);
     st->type = w->group_unsupported ? CLM_TYPE_NONE : x12_impl_type(st->impl);
     if (!x12_elem_is(s, 1, "837") || st->type == CLM_TYPE_NONE)
-        x12_txn_err(w, w->group_unsupported || x12_seg_elem_len(s, 1) ? X12_IK5_NOT_SUPPORTED
+        x12_txn_err(w, w->group_unsupported || x12_elen(s, 1) ? X12_IK5_NOT_SUPPORTED
                                                                       : X12_IK5_BAD_ID);
-    if (x12_seg_elem_len(s, 2) < 4 || x12_seg_elem_len(s, 2) > 9)
+    if (x12_elen(s, 2) < 4 || x12_elen(s, 2) > 9)
         x12_txn_err(w, X12_IK5_BAD_CTRL);
     else if (x12_st02_seen(w, st->ctrl))
         x12_txn_err(w, X12_IK5_CTRL_NOT_UNIQUE);
@@ -762,7 +768,7 @@ clm_line *x12_line_begin(x12_walker *w, const x12_seg *s)
 
 static int x12_id_syntax_ok(const x12_seg *s)
 {
-    uint32_t n = x12_seg_elem_len(s, 0);
+    uint32_t n = x12_elen(s, 0);
     if (n < 2 || n > 3)
         return 0;
     const char *p = s->p;
@@ -813,12 +819,12 @@ static int x12_segment(x12_walker *w, const x12_seg *s)
         return x12_on_se(w, s);
     if (!w->txn_type)
         return 0; /* an unsupported transaction is only counted */
-    int sid = id ? x12_sid(id) : -1;
+    int sid = id ? x12_sid_fast(w, id) : -1;
     if (sid < 0) {
         x12_seg_err(w, s, NULL, NULL, X12_IK3_UNRECOGNIZED);
         return 0;
     }
-    return x12_loops_segment(w, s, id, sid);
+    return x12_loops_segment(w, s, sid);
 }
 
 /* ---- feeding ------------------------------------------------------------ */

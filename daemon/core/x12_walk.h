@@ -75,6 +75,17 @@ typedef struct x12_slice {
     uint32_t n;
 } x12_slice;
 
+/* The element checks' common case, per element of a segment spec: a value
+ * whose length n satisfies n - min <= span is free of errors when kind is
+ * X12_EF_LEN; X12_EF_R/X12_EF_N numbers still have their digits measured;
+ * X12_EF_SLOW values (dates, times, code lists) and anything outside the
+ * range go through the general check. Built from x12_spec.c at create. */
+enum { X12_EF_LEN, X12_EF_R, X12_EF_N, X12_EF_SLOW };
+#define X12_SPEC_MAX_ELEMS 24
+
+/* min | span << 16, and the kind apart: the loop reads one word a value. */
+#define X12_EF_RANGE(min, span) ((uint32_t)(min) | (uint32_t)(span) << 16)
+
 struct x12_walker {
     x12_sink sink;
     enum x12_wstate state;
@@ -118,6 +129,10 @@ struct x12_walker {
     uint8_t ord[L_COUNT][X12_NSID]; /* 1 + the rule index, 0 when not in the loop */
     uint32_t req_mask[2][L_COUNT];  /* [0] 837P, [1] 837I */
     uint8_t spec_nreq[X12_NSPEC];   /* elements up to the last required one, per sid */
+    uint8_t sid_slot[256];          /* id -> sid, open addressing by X12_SID_HASH, 0xff empty */
+    uint32_t sid_ids[X12_NSID];
+    uint32_t ef_range[X12_NSPEC][X12_SPEC_MAX_ELEMS];
+    uint8_t ef_kind[X12_NSPEC][X12_SPEC_MAX_ELEMS];
     x12_loop_inst stack[X12_LOOP_DEPTH];
     int depth;
     const char *loop_name; /* IK303 of the current loop (a static string) */
@@ -135,20 +150,76 @@ struct x12_walker {
     uint32_t lines_cap;
 };
 
+/* Element i's length and first byte, as x12_seg_elem_len()/x12_seg_elem()
+ * give them, for segments from x12_tok_next() (the only ones the walker
+ * sees): its sentinel el[nelem] = len + 1 makes every present element end at
+ * el[i + 1] - 1. */
+static inline uint32_t x12_elen(const x12_seg *s, uint32_t i)
+{
+    uint32_t k = s->nelem < X12_SEG_MAX_ELEMS ? s->nelem : X12_SEG_MAX_ELEMS;
+    return i < k ? s->el[i + 1] - 1 - s->el[i] : 0;
+}
+
+static inline const char *x12_eptr(const x12_seg *s, uint32_t i)
+{
+    uint32_t k = s->nelem < X12_SEG_MAX_ELEMS ? s->nelem : X12_SEG_MAX_ELEMS;
+    return i < k ? s->p + s->el[i] : s->p + s->len;
+}
+
+#define X12_SID_HASH(id) (((uint32_t)(id) * 0x9E3779B1u) >> 24)
+
+/* x12_sid() by table: the segment id's sid, or -1. */
+static inline int x12_sid_fast(const x12_walker *w, uint32_t id)
+{
+    for (uint32_t h = X12_SID_HASH(id);; h = (h + 1) & 255) {
+        uint8_t sid = w->sid_slot[h];
+        if (sid == 0xff)
+            return -1;
+        if (w->sid_ids[sid] == id)
+            return sid;
+    }
+}
+
 /* x12_walk.c */
 uint32_t x12_seg_id(const x12_seg *s);
 uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i);
 uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice *out, uint32_t max);
 void x12_slice_copy(char *dst, size_t cap, x12_slice v);
-int x12_elem_is(const x12_seg *s, uint32_t i, const char *lit);
-int x12_slice_is(x12_slice v, const char *lit);
+void x12_slice_copy_upper(char *dst, size_t cap, x12_slice v);
+
+/* Case-insensitive compare of a value with an upper-case literal. Inline, so
+ * that a literal's length is a constant and the loop unrolls. */
+static inline int x12_ieq(const char *a, size_t n, const char *lit)
+{
+    if (n != __builtin_strlen(lit))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = a[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 32);
+        if (c != lit[i])
+            return 0;
+    }
+    return 1;
+}
+
+static inline int x12_elem_is(const x12_seg *s, uint32_t i, const char *lit)
+{
+    return x12_ieq(x12_eptr(s, i), x12_elen(s, i), lit);
+}
+
+static inline int x12_slice_is(x12_slice v, const char *lit)
+{
+    return x12_ieq(v.p, v.n, lit);
+}
 void x12_seg_err(x12_walker *w, const x12_seg *s, const char *seg_id, const char *loop,
                  uint16_t code);
 void x12_elem_err(x12_walker *w, const x12_seg *s, uint8_t elem, uint8_t comp, uint16_t ref,
                   uint16_t code, x12_slice bad);
 void x12_ichg_err(x12_walker *w, uint16_t note, int reject);
 void x12_claim_issue(x12_walker *w, const x12_seg *s, uint8_t kind, uint8_t elem);
-void x12_check_seg(x12_walker *w, const x12_seg *s, const x12_sspec *sp, uint32_t nreq);
+void x12_check_seg(x12_walker *w, const x12_seg *s, int sid);
+void x12_check_init(x12_walker *w);
 int x12_claim_begin(x12_walker *w, const x12_seg *s);
 int x12_claim_end(x12_walker *w);
 clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);
@@ -156,7 +227,7 @@ clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);
 /* x12_loops.c */
 void x12_loops_init(x12_walker *w);
 void x12_loops_begin_txn(x12_walker *w);
-int x12_loops_segment(x12_walker *w, const x12_seg *s, uint32_t id, int sid);
+int x12_loops_segment(x12_walker *w, const x12_seg *s, int sid);
 int x12_loops_close_txn(x12_walker *w);
 
 #endif

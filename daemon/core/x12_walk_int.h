@@ -43,6 +43,30 @@ typedef struct x12_sspec {
 #define X12_NSPEC 21
 #define X12_NSID  48
 int x12_sid(uint32_t id);
+
+/* The sids the walker dispatches on (x12_spec.c's order; checked at create). */
+enum x12_sid_name {
+    X12_S_ST = 0,
+    X12_S_SE = 1,
+    X12_S_BHT = 4,
+    X12_S_HL = 5,
+    X12_S_NM1 = 6,
+    X12_S_N4 = 8,
+    X12_S_REF = 9,
+    X12_S_SBR = 10,
+    X12_S_PAT = 11,
+    X12_S_DMG = 12,
+    X12_S_CLM = 13,
+    X12_S_DTP = 14,
+    X12_S_HI = 15,
+    X12_S_LX = 16,
+    X12_S_SV1 = 17,
+    X12_S_SV2 = 18,
+    X12_S_PRV = 19,
+    X12_S_LIN = 20,
+    X12_S_SVD = 42,
+    X12_S_LQ = 43,
+};
 uint32_t x12_sid_id(int sid);
 const x12_sspec *x12_sid_spec(int sid); /* NULL past the specs */
 

@@ -177,8 +177,16 @@ static int x12_is_space(char c, const x12_delims *d)
 int x12_tok_next(x12_tok *t, x12_seg *s)
 {
     size_t start = t->pos;
-    while (start < t->len && (x12_is_space(t->buf[start], &t->d) || t->buf[start] == t->d.seg))
+    /* Most segments start right away or after one LF: a byte above the
+     * space that is not the terminator starts a segment. */
+    while (start < t->len) {
+        unsigned char c = (unsigned char)t->buf[start];
+        if (c > ' ' && c != (unsigned char)t->d.seg)
+            break;
+        if (!x12_is_space((char)c, &t->d) && c != (unsigned char)t->d.seg)
+            break;
         start++;
+    }
     if (start >= t->len) {
         t->pos = start;
         return 0;

@@ -344,6 +344,40 @@ static inline int x12_num_len(const char *p, uint32_t n, int decimal)
     return digits ? (int)digits : -1;
 }
 
+/* The key of a 1-4 byte value: its length and its bytes, upper-cased as
+ * x12_code_ok() compares them. */
+static inline uint64_t x12_code_key(const char *p, uint32_t n)
+{
+    uint64_t k = (uint64_t)n << 32;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 'a' && c <= 'z')
+            c = (unsigned char)(c - 32);
+        k |= (uint64_t)c << (8 * i);
+    }
+    return k;
+}
+
+/* Puts the codes of "|A|BC|" into the walker's key pool; 0 when one is longer
+ * than 4 bytes or the pool is full (the element then stays X12_EF_SLOW). */
+static int x12_codes_keys(x12_walker *w, const char *codes, int sid, int i)
+{
+    uint32_t at = w->ef_ncodes, n = 0;
+    for (const char *c = codes + 1; *c;) {
+        uint32_t k = 0;
+        while (c[k] != '|')
+            k++;
+        if (k == 0 || k > 4 || at + n >= X12_EF_MAX_CODES)
+            return 0;
+        w->ef_codes[at + n++] = x12_code_key(c, k);
+        c += k + 1;
+    }
+    w->ef_code_at[sid][i] = (uint8_t)at;
+    w->ef_code_n[sid][i] = (uint8_t)n;
+    w->ef_ncodes = at + n;
+    return 1;
+}
+
 void x12_check_init(x12_walker *w)
 {
     for (int sid = 0; sid < X12_NSPEC; sid++) {
@@ -362,6 +396,10 @@ void x12_check_init(x12_walker *w)
                 e->max >= e->min) {
                 *r = X12_EF_RANGE(e->min, e->max - e->min);
                 *k = X12_EF_LEN;
+            } else if (e->type == X12_T_ID && e->codes && e->min && e->max >= e->min &&
+                       x12_codes_keys(w, e->codes, sid, i - 1)) {
+                *r = X12_EF_RANGE(e->min, e->max - e->min);
+                *k = X12_EF_CODE;
             } else if (e->type == X12_T_C) {
                 *k = X12_EF_LEN;
             } else if (e->type == X12_T_R) {
@@ -391,7 +429,15 @@ void x12_check_seg(x12_walker *w, const x12_seg *s, int sid)
             uint8_t k = kind[i - 1];
             if (k == X12_EF_LEN)
                 continue;
-            if (k != X12_EF_SLOW) {
+            if (k == X12_EF_CODE && n <= 4) {
+                uint64_t key = x12_code_key(s->p + b, n);
+                const uint64_t *c = &w->ef_codes[w->ef_code_at[sid][i - 1]];
+                uint32_t nc = w->ef_code_n[sid][i - 1], j = 0;
+                while (j < nc && c[j] != key)
+                    j++;
+                if (j < nc)
+                    continue;
+            } else if (k == X12_EF_R || k == X12_EF_N) {
                 int len = x12_num_len(s->p + b, n, k == X12_EF_R);
                 if (len >= sp->e[i - 1].min && len <= sp->e[i - 1].max)
                     continue;

@@ -80,7 +80,10 @@ typedef struct x12_slice {
  * X12_EF_LEN; X12_EF_R/X12_EF_N numbers still have their digits measured;
  * X12_EF_SLOW values (dates, times, code lists) and anything outside the
  * range go through the general check. Built from x12_spec.c at create. */
-enum { X12_EF_LEN, X12_EF_R, X12_EF_N, X12_EF_SLOW };
+enum { X12_EF_LEN, X12_EF_R, X12_EF_N, X12_EF_CODE, X12_EF_SLOW };
+/* X12_EF_CODE: code lists whose codes are all 1-4 bytes, as keys (length <<
+ * 32 | the upper-cased bytes) in ef_codes[ef_code_at .. + ef_code_n). */
+#define X12_EF_MAX_CODES 64
 #define X12_SPEC_MAX_ELEMS 24
 
 /* min | span << 16, and the kind apart: the loop reads one word a value. */
@@ -133,6 +136,9 @@ struct x12_walker {
     uint32_t sid_ids[X12_NSID];
     uint32_t ef_range[X12_NSPEC][X12_SPEC_MAX_ELEMS];
     uint8_t ef_kind[X12_NSPEC][X12_SPEC_MAX_ELEMS];
+    uint8_t ef_code_at[X12_NSPEC][X12_SPEC_MAX_ELEMS], ef_code_n[X12_NSPEC][X12_SPEC_MAX_ELEMS];
+    uint64_t ef_codes[X12_EF_MAX_CODES];
+    uint32_t ef_ncodes;
     x12_loop_inst stack[X12_LOOP_DEPTH];
     int depth;
     const char *loop_name; /* IK303 of the current loop (a static string) */

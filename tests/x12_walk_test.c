@@ -599,6 +599,12 @@ Test(elements, length_and_number_limits)
         {"N4*BIRMINGHAM*AL*35203~DMG", "N4*B*AL*35203~DMG", X12_IK4_TOO_SHORT},
         {"NM1*IL*1*DOE", "NM1*IL*12*DOE", X12_IK4_TOO_LONG},
         {"DTP*472*D8", "DTP*4720*D8", X12_IK4_TOO_LONG},
+        /* code lists: matched case-insensitively, by length and bytes */
+        {"DMG*D8*19800115*F", "DMG*d8*19800115*f", 0},
+        {"DMG*D8*19800115*F", "DMG*D8*19800115*FF", X12_IK4_TOO_LONG},
+        {"DTP*472*D8", "DTP*472*D9", X12_IK4_BAD_CODE},
+        {"DTP*472*D8*20250215", "DTP*472*dt*20250215", 0},
+        {"SBR*P*", "SBR*Q*", X12_IK4_BAD_CODE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_assert_eq(walk_str(replace(t, cases[i].from, cases[i].to), &r), 0);
@@ -746,6 +752,36 @@ Test(values, units_and_dates)
     cr_assert_eq(clm_parse_date("20230229", 8, &d), -EINVAL);
     cr_assert_eq(clm_parse_date("20251301", 8, &d), -EINVAL);
     cr_assert_eq(clm_parse_date("2025011", 7, &d), -EINVAL);
+}
+
+/* The short unsigned values take a fast path in clm_parse_fixed(): its
+ * answers at the edges (12 digits, the decimals the scale holds, the units
+ * limit) must be the general path's. */
+Test(values, fast_path_edges)
+{
+    int64_t v;
+    uint32_t u;
+    static const struct {
+        const char *s;
+        int rc;
+        int64_t cents;
+    } c[] = {{"123456789012", 0, 12345678901200}, {"1234567890.12", 0, 123456789012},
+             {"1234567890123", 0, 123456789012300}, {"12345678901.2", 0, 1234567890120},
+             {"150.", 0, 15000}, {"0000000000.01", 0, 1}, {".", -EINVAL, 0}, {"1..", -EINVAL, 0},
+             {"12.345", 0, 1235}, {"+7", 0, 700}, {"7-", -EINVAL, 0}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        v = -1;
+        cr_assert_eq(clm_parse_cents(c[i].s, strlen(c[i].s), &v), c[i].rc, "%s", c[i].s);
+        if (!c[i].rc)
+            cr_assert_eq(v, c[i].cents, "%s", c[i].s);
+    }
+    cr_assert_eq(clm_parse_milli("4000000", 7, &u), 0);
+    cr_assert_eq(u, 4000000000u);
+    cr_assert_eq(clm_parse_milli("4000000.001", 11, &u), -ERANGE);
+    cr_assert_eq(clm_parse_milli("4000001", 7, &u), -ERANGE);
+    cr_assert_eq(clm_parse_milli("0.0005", 6, &u), 0);
+    cr_assert_eq(u, 1, "rounded half away from zero");
+    cr_assert_eq(clm_parse_milli("12345678901", 11, &u), -ERANGE);
 }
 
 Test(envelope, ik5_codes_survive_a_full_error_list)

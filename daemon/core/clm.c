@@ -38,6 +38,35 @@ void clm_claim_release(clm_claim *c)
  * carry no exponent and no thousands separators. */
 static int clm_parse_fixed(const char *s, size_t n, unsigned scale, int64_t limit, int64_t *out)
 {
+    /* The common case first: unsigned, at most 12 digits and at most `scale`
+     * decimals, so nothing can overflow and nothing rounds; the result is
+     * out of range exactly when the general path would say so. */
+    if (n && n <= 13) {
+        int64_t v = 0;
+        unsigned digits = 0, frac = 0;
+        int dot = 0;
+        size_t i = 0;
+        for (; i < n; i++) {
+            unsigned d = (unsigned char)s[i] - '0';
+            if (d <= 9) {
+                v = v * 10 + d;
+                digits++;
+                frac += (unsigned)dot;
+            } else if (s[i] == '.' && !dot) {
+                dot = 1;
+            } else {
+                break;
+            }
+        }
+        if (i == n && digits && digits <= 12 && frac <= scale) {
+            for (; frac < scale; frac++)
+                v *= 10;
+            if (v > limit)
+                return -ERANGE;
+            *out = v;
+            return 0;
+        }
+    }
     size_t i = 0;
     int neg = 0;
     if (i < n && (s[i] == '-' || s[i] == '+'))

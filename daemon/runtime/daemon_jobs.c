@@ -932,7 +932,10 @@ static void dj_history_cut(dmn *d, uint32_t days)
     d->history_day = today;
 }
 
+/* The job's fingerprints that the history does not hold yet: what its
+ * history blob records (a fingerprint is kept once, on its first day). */
 typedef struct dj_fps {
+    const fp_set *history;
     fp128 *v;
     size_t n, cap;
 } dj_fps;
@@ -940,6 +943,8 @@ typedef struct dj_fps {
 static int dj_fps_add(void *ctx, const fp128 *f)
 {
     dj_fps *a = ctx;
+    if (fp_set_has(a->history, f))
+        return 0;
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 4096;
         fp128 *v = realloc(a->v, cap * sizeof *v);
@@ -1003,7 +1008,7 @@ static int dj_run(dmn *d, dj_job *j, uint64_t *claims)
     j->r.claims = r.claims;
     j->r.accepted = r.accepted;
     j->r.rejected = r.rejected;
-    dj_fps fps = {0};
+    dj_fps fps = {.history = d->history};
     if (rc == 0 && j->history && r.fps)
         rc = fp_set_each(r.fps, dj_fps_add, &fps);
     scrub_run_release(&r);

@@ -29,6 +29,8 @@ struct ack277 {
 static size_t ack277_strnlen(const char *s, size_t max)
 {
     size_t n = 0;
+    /* s[n] is read only while n < max and s[n - 1] != 0 */
+    // cppcheck-suppress arrayIndexOutOfBoundsCond
     while (n < max && s[n])
         n++;
     return n;
@@ -240,6 +242,7 @@ static void ack277_set_format(ack277 *a, const x12_delims *in)
 static void ack277_isa_datetime(const ack277 *a, char date[9], char time[5])
 {
     ack_isa_datetime(a->have_isa ? &a->isa : NULL, date + 2, time);
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): the century before date + 2's CCYYMMDD
     memcpy(date, date[2] < '7' ? "20" : "19", 2);
 }
 

@@ -210,7 +210,7 @@ int ctl_parse(const char *line, size_t len, ctl_req *req, char *err, size_t errl
     int rc = ctl_check_bytes(line, &len, err, errlen);
     if (rc < 0)
         return rc;
-    const char *verb = NULL;
+    const char *verb = ""; /* set by ctl_split on success */
     memset(req->argv, 0, sizeof req->argv);
     rc = ctl_split(line, len, req, &verb, err, errlen);
     if (rc < 0)

@@ -97,10 +97,13 @@ void edit_check_ncci(edit_ctx *x)
     edit_pair batch[EDIT_NCCI_BATCH];
     size_t nb = 0;
     for (uint32_t a = 0; a < nc; a++) {
+        /* cand[0..nc) and dos[0..n) were all written by the loop above */
+        // cppcheck-suppress uninitvar
         const clm_line *la = &c->lines[cand[a]];
         const char *ra = edit_renderer(c, la);
         for (uint32_t b = 0; b < nc; b++) {
             const clm_line *lb = &c->lines[cand[b]];
+            // cppcheck-suppress uninitvar
             if (a == b || dos[cand[a]] != dos[cand[b]] || strcmp(la->code, lb->code) == 0 ||
                 strcmp(ra, edit_renderer(c, lb)) != 0)
                 continue;

@@ -103,8 +103,9 @@ typedef struct scrub_out {
 } scrub_out;
 
 #define SCRUB_STR_BOUND(n) (6 * (size_t)(n) + 2)
-#define SCRUB_LINE_BOUND   (96 + SCRUB_STR_BOUND(9) + CLM_MAX_MODS * SCRUB_STR_BOUND(3) + 3 * 24)
-#define SCRUB_FIND_BOUND   (160 + SCRUB_STR_BOUND(EDIT_MSG_MAX) + 4 * SCRUB_STR_BOUND(48))
+#define SCRUB_LINE_BOUND                                                                           \
+    (96 + SCRUB_STR_BOUND(9) + CLM_MAX_MODS * SCRUB_STR_BOUND(3) + (size_t)3 * 24)
+#define SCRUB_FIND_BOUND (160 + SCRUB_STR_BOUND(EDIT_MSG_MAX) + 4 * SCRUB_STR_BOUND(48))
 
 static inline void so_lit(scrub_out *w, const char *s, size_t n)
 {
@@ -272,7 +273,7 @@ static void scrub_json_line(scrub_out *w, const clm_line *l, const price_line *p
 int scrub_json(cbuf *b, const clm_claim *c, const scrub_work *w)
 {
     uint32_t nf = w->f.n < EDIT_MAX_FINDINGS ? w->f.n : EDIT_MAX_FINDINGS;
-    size_t bound = 192 + SCRUB_STR_BOUND(sizeof c->claim_id) + 3 * 24 +
+    size_t bound = 192 + SCRUB_STR_BOUND(sizeof c->claim_id) + (size_t)3 * 24 +
                    (size_t)c->nlines * (SCRUB_LINE_BOUND + 1) + (size_t)nf * (SCRUB_FIND_BOUND + 1);
     if (cbuf_reserve(b, bound) != 0)
         return cbuf_error(b);

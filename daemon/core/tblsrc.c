@@ -12,7 +12,7 @@
 
 /* Detection reads this much of the head of a file: every layout shows its
  * header or its record shape well inside it (the HCPCS disclaimer is ~1 KB). */
-#define DETECT_BYTES (64 * 1024)
+#define DETECT_BYTES ((size_t)64 * 1024)
 #define DETECT_LINES 300
 
 static const char *const kind_names[TBLSRC_KIND_COUNT] = {

@@ -134,14 +134,15 @@ static const char *row_end(const tblsrc_row *r)
     return f->p + f->n;
 }
 
-/* Column `which` of the row; an absent optional column reads as empty. */
+/* Column `which` of the row; an absent optional column reads as empty.
+ * *f is written on failure too (empty): the failure code comes from
+ * tblsrc_fail_at in another file, where the analyzer cannot see it is never 0. */
 static int col_get(const csvx *x, int which, tblsrc_field *f)
 {
     int i = x->idx[which];
-    if (i < 0) {
-        *f = (tblsrc_field){x->r->start, 0, 0};
+    *f = (tblsrc_field){x->r->start, 0, 0};
+    if (i < 0)
         return 0;
-    }
     if ((uint32_t)i >= x->r->nf)
         return tblsrc_fail_at(x->j, row_end(x->r), "row ends before its %s column (%d)",
                               x->spec[which].label, i + 1);
@@ -167,9 +168,9 @@ static int col_dec(const csvx *x, int which, unsigned scale, bool blank_ok, int6
 
 static int col_dec32(const csvx *x, int which, bool blank_ok, int32_t *out)
 {
-    int64_t v;
+    int64_t v = 0;
     int rc = col_dec(x, which, 4, blank_ok, &v);
-    *out = (int32_t)v;
+    *out = rc == 0 ? (int32_t)v : 0; /* col_dec checked the int32 range */
     return rc;
 }
 
@@ -215,7 +216,7 @@ static int col_char(const csvx *x, int which, const char *set, char *out)
 
 static int col_digit(const csvx *x, int which, bool blank_ok, uint8_t *out)
 {
-    char ch;
+    char ch = ' ';
     int rc = col_char(x, which, blank_ok ? " 0123456789" : "0123456789", &ch);
     *out = rc == 0 && ch != ' ' ? (uint8_t)(ch - '0') : 0;
     return rc;
@@ -511,7 +512,7 @@ int tblsrc_imp_pprrvu(tblsrc_job *j)
     rvu_banner b = {0, 0, 0};
     hdr_find h = {.test = rvu_hdr_test, .banner = rvu_banner_row, .bctx = &b, .what = "PPRRVU"};
     char names[TBLSRC_MAX_FIELDS][TBLSRC_NAME_MAX] = {{0}};
-    int idx[RV_COUNT];
+    int idx[RV_COUNT] = {0}; /* set by cols_find before any use */
     csvx x = {.j = j, .spec = rvu_cols, .idx = idx};
     int rc = find_header(j, &c, &r, &h);
     rc = rc ? rc : rvu_names(j, &h, &r, names);
@@ -595,7 +596,7 @@ int tblsrc_imp_gpci(tblsrc_job *j)
     unsigned year = 0;
     hdr_find h = {.test = gpci_hdr_test, .banner = gpci_banner_row, .bctx = &year, .what = "GPCI"};
     char names[TBLSRC_MAX_FIELDS][TBLSRC_NAME_MAX] = {{0}};
-    int idx[GP_COUNT];
+    int idx[GP_COUNT] = {0}; /* set by cols_find before any use */
     csvx x = {.j = j, .spec = gpci_cols, .idx = idx};
     int rc = find_header(j, &c, &r, &h);
     if (rc == 0)
@@ -658,7 +659,7 @@ int tblsrc_imp_oppscap(tblsrc_job *j)
     tblsrc_row r;
     hdr_find h = {.test = opps_hdr_test, .what = "OPPSCAP"};
     char names[TBLSRC_MAX_FIELDS][TBLSRC_NAME_MAX] = {{0}};
-    int idx[OC_COUNT];
+    int idx[OC_COUNT] = {0}; /* set by cols_find before any use */
     csvx x = {.j = j, .spec = opps_cols, .idx = idx, .period = explicit_or_open(j)};
     int rc = find_header(j, &c, &r, &h);
     if (rc == 0)
@@ -802,7 +803,7 @@ int tblsrc_imp_mue(tblsrc_job *j)
     tblsrc_row r;
     hdr_find h = {.test = mue_hdr_test, .what = "MUE"};
     char names[TBLSRC_MAX_FIELDS][TBLSRC_NAME_MAX] = {{0}};
-    int idx[MU_COUNT];
+    int idx[MU_COUNT] = {0}; /* set by cols_find before any use */
     csvx x = {.j = j, .spec = mue_cols, .idx = idx};
     int rc = mue_period(j, &x.period);
     rc = rc ? rc : find_header(j, &c, &r, &h);

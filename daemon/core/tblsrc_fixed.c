@@ -235,9 +235,9 @@ int tblsrc_imp_hcpcs(tblsrc_job *j)
  * year, so the latest file of a year prices every date of service in it
  * (claims for January arrive long after the October file is out). */
 
-#define ZIP_RECLEN     80
-#define ZIP_YEARQ_MIN  19801 /* 1980 Q1 */
-#define ZIP_YEARQ_MAX  20994 /* 2099 Q4 */
+#define ZIP_RECLEN    80
+#define ZIP_YEARQ_MIN 19801 /* 1980 Q1 */
+#define ZIP_YEARQ_MAX 20994 /* 2099 Q4 */
 
 int tblsrc_zip_shape(const char *p, size_t n)
 {

@@ -190,7 +190,7 @@ int tblsrc_imp_ncci(tblsrc_job *j)
 {
     tblsrc_cur c;
     tblsrc_cur_init(&c, j);
-    ncci_cols cols;
+    ncci_cols cols = {0}; /* set by ncci_header before any use */
     int rc = ncci_header(j, &c, &cols);
     const char *p;
     size_t n;
@@ -246,7 +246,7 @@ static int pos_row(tblsrc_job *j, const char *p, size_t n, bool first, const tbl
     }
     m = tblsrc_trim(&s, m);
     bool quoted = m >= 2 && s[0] == '"' && s[m - 1] == '"';
-    tblsrc_text(r->name, sizeof r->name, s + quoted, m - 2 * quoted, quoted);
+    tblsrc_text(r->name, sizeof r->name, s + quoted, m - (quoted ? 2 : 0), quoted);
     r->period = *per;
     return tblsrc_emit(j, per);
 }

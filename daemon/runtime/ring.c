@@ -124,7 +124,8 @@ static ssize_t ring_block_all(ring_event *e, ring_try_fn fn, void *ring, const v
 {
     size_t done = 0;
     while (done < n) {
-        void *p = (unsigned char *)(uintptr_t)items + done * slot_size;
+        /* ring_block only reads the items */
+        void *p = (void *)((const unsigned char *)items + done * slot_size);
         ssize_t rc = ring_block(e, fn, ring, p, n - done);
         if (rc < 0)
             return rc;

@@ -186,8 +186,8 @@ static int cmd_build(int argc, char **argv)
 {
     const char *out = NULL, *name = NULL;
     for (int i = 0; i < argc; i += 2) {
-        if (i + 1 >= argc ||
-            (strcmp(argv[i], "--out") && strcmp(argv[i], "--name") && find_flag(argv[i]) < 0)) {
+        if (i + 1 >= argc || (strcmp(argv[i], "--out") != 0 && strcmp(argv[i], "--name") != 0 &&
+                              find_flag(argv[i]) < 0)) {
             fprintf(stderr, "claimdb: %s: %s\n", argv[i],
                     i + 1 >= argc ? "needs a value" : "unknown option");
             usage();
@@ -219,14 +219,14 @@ static int cmd_build(int argc, char **argv)
             rc = import_one(b, flags[f].kind, argv[i + 1], &rows);
     }
     double t1 = now_s();
-    tbl_table_stats ts[TBL_TABLE_COUNT];
+    tbl_table_stats ts[TBL_TABLE_COUNT] = {0};
     if (rc == 0) {
         rc = tbl_build_write(b, out, ts);
         if (rc < 0)
             fprintf(stderr, "claimdb: writing %s: %s\n", out, claimd_strerror(rc));
     }
     tbl_build_free(b);
-    if (rc < 0) {
+    if (rc != 0) { /* an importer's callback may stop it with any non-zero code */
         fprintf(stderr, "claimdb: build failed; no version written\n");
         return 1;
     }

@@ -984,7 +984,7 @@ static int zip_row(gb_run *r, const void *rec)
     const tbl_gpci *g;
     if (tbl_gpci_get(r->v, z->carrier, z->locality, r->span_from, &g) != 0)
         return 0;
-    gb_zip e;
+    gb_zip e = {.zip = ""};
     copy_code(e.zip, sizeof e.zip, z->zip, sizeof z->zip);
     copy_code(e.state, sizeof e.state, z->state, sizeof z->state);
     if (strlen(e.zip) != 5 || strlen(e.state) != 2)
@@ -1759,7 +1759,7 @@ static bool inject(gb_run *r, const gb_bp *b, gb_sub *s, gb_claim *c, int kind, 
     case EDIT_CHARGE_MISMATCH:
         c->clm02 += (rnd(r, 2) ? 1 : -1) * (int64_t)(100 + rnd(r, 40) * 100);
         if (c->clm02 <= 0)
-            c->clm02 += 2 * (100 + 40 * 100);
+            c->clm02 += (int64_t)2 * (100 + 40 * 100);
         return true;
     case EDIT_DATE_FUTURE:
         return inj_date_future(r, s, c, line);
@@ -2138,7 +2138,7 @@ static uint64_t emit_bp(gb_run *r, uint64_t quota)
         int plan = peek_plan(r);
         if (plan == EDIT_NPI_CHECK_DIGIT || plan == EDIT_TIN_FORMAT)
             break;
-        w.p = gb_out_reserve(&r->out, GB_CLAIM_ROOM * 2);
+        w.p = gb_out_reserve(&r->out, (size_t)GB_CLAIM_ROOM * 2);
         if (plan == EDIT_DOB_AFTER_DOS) {
             r->peek = -2;
             emit_dob_claim(r, &w, &b);
@@ -2321,7 +2321,7 @@ static int parse_args(int argc, char **argv, gb_opts *o)
         } else if (!strcmp(a, "--tables")) {
             o->tables = v;
         } else if (!strcmp(a, "--type")) {
-            if (strcasecmp(v, "837p") && strcasecmp(v, "837i"))
+            if (strcasecmp(v, "837p") != 0 && strcasecmp(v, "837i") != 0)
                 return usage_err("--type is 837p or 837i", v);
             o->inst = strcasecmp(v, "837i") == 0;
         } else if (!strcmp(a, "--errors")) {

@@ -257,7 +257,7 @@ static int collect_zips(const cg_ctx *ctx, cg_rng *r, struct zip_row **out, size
     }
     for (size_t s = 0; s < ARRAY_LEN(states); s++)
         for (int j = 0; j < 3 && states[s].zip3[j][1]; j++)
-            possible += 100u * (states[s].zip3[j][1] - states[s].zip3[j][0] + 1u);
+            possible += (size_t)100 * (states[s].zip3[j][1] - states[s].zip3[j][0] + 1u);
     double p = ((double)cg_scaled(ctx, 42956) - (double)k) / (double)possible;
     for (size_t s = 0; s < ARRAY_LEN(states); s++) {
         for (int j = 0; j < 3 && states[s].zip3[j][1]; j++) {

@@ -72,7 +72,7 @@ static int get_bit(const uint64_t *b, uint32_t i)
 /* Random partner counts: log-normal, scaled to the target row count. */
 static uint64_t plan_counts(struct ncci_gen *g, uint64_t target)
 {
-    double *w = malloc(g->n * sizeof(double)), sum = 0;
+    double *w = calloc(g->n ? g->n : 1, sizeof(double)), sum = 0;
     uint64_t total = 0;
     if (!w)
         return UINT64_MAX;

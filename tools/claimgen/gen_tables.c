@@ -313,6 +313,8 @@ static long icd_leaf(struct icd_vec *o, char *code, int len)
 /* Emits a category subtree of about budget rows below code (len characters),
  * in code order: the header, then its children. Returns the rows emitted or
  * -1 when out of memory. */
+/* Recursion depth is bounded by the code length (at most 7 levels). */
+// NOLINTNEXTLINE(misc-no-recursion)
 static long icd_tree(cg_rng *r, struct icd_vec *o, char *code, int len, long budget)
 {
     long leaf_cost = icd_has_ext(code[0]) ? 4 : 1;
@@ -464,9 +466,7 @@ static void icd_desc(uint64_t h, int header, char *lng, size_t n)
     const char *cond = icd_conds[h % ARRAY_LEN(icd_conds)];
     const char *site = icd_sites[(h >> 8) % ARRAY_LEN(icd_sites)];
     const char *qual = icd_quals[(h >> 16) % ARRAY_LEN(icd_quals)];
-    if (header)
-        snprintf(lng, n, "%s of %s", cond, site);
-    else if ((h >> 24) % 3 == 0)
+    if (header || (h >> 24) % 3 == 0)
         snprintf(lng, n, "%s of %s", cond, site);
     else
         snprintf(lng, n, "%s of %s, %s", cond, site, qual);

@@ -3,8 +3,10 @@
 #
 #   tools/dev.sh run     set up, build, and run the main job on the embedded default
 #   tools/dev.sh test    set up, build, and run every test (also under ASan+UBSan,
-#                        the ring stress programs under TSan, and the fuzz smoke
-#                        runs with clang)
+#                        the ring stress programs under TSan, the static checks
+#                        of tools/lint.sh, and the fuzz smoke runs with clang).
+#                        CLAIMD_ASAN_CC=clang builds the ASan+UBSan stage with
+#                        clang instead of gcc (build-asan-clang/).
 #   tools/dev.sh build   set up and build only (build/)
 #
 # Debian packages that are missing are installed with apt-get (as root, or
@@ -17,7 +19,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
           libjemalloc-dev liburing-dev libxxhash-dev liblmdb-dev lmdb-utils
-          libcriterion-dev python3 systemd)
+          libcriterion-dev python3 systemd cppcheck clang-tidy)
 
 setup() {
     [ "${CLAIMD_NO_INSTALL:-0}" = 1 ] && return 0
@@ -82,10 +84,13 @@ test)
     echo "== gcc build, full suite" >&2
     build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo "${werror[@]}"
     run_ctest build-test
-    echo "== ASan+UBSan build, full suite" >&2
-    build build-asan -DCMAKE_BUILD_TYPE=Debug -DCLAIMD_SANITIZE=ON -DCLAIMD_BENCH=OFF "${werror[@]}"
+    asan_cc="${CLAIMD_ASAN_CC:-}" asan_dir=build-asan
+    [ -z "$asan_cc" ] || asan_dir="build-asan-$asan_cc"
+    echo "== ASan+UBSan build (${asan_cc:-gcc}), full suite" >&2
+    CC="${asan_cc:-${CC:-cc}}" build "$asan_dir" -DCMAKE_BUILD_TYPE=Debug -DCLAIMD_SANITIZE=ON -DCLAIMD_BENCH=OFF \
+        "${werror[@]}"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        run_ctest build-asan
+        run_ctest "$asan_dir"
     # Criterion aborts under TSan: this stage builds only the stress programs
     # of tests/tsan (target claimd_stress) with -fsanitize=thread.
     echo "== clang ThreadSanitizer build, ring/reorder stress programs" >&2
@@ -93,6 +98,13 @@ test)
         -DCLAIMD_TSAN=ON -DCLAIMD_BENCH=OFF "${werror[@]}" >/dev/null
     cmake --build build-tsan -j "$jobs" --target claimd_stress
     run_ctest build-tsan -L tsan
+    # cppcheck and clang-tidy (tools/lint.sh, docs/hardening.md): one test.
+    echo "== static checks" >&2
+    if tools/lint.sh build-lint; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
     echo "== clang libFuzzer build, smoke runs" >&2
     CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLAIMD_FUZZ=ON "${werror[@]}"
     run_ctest build-fuzz -L fuzz

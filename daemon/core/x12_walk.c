@@ -91,7 +91,8 @@ void x12_slice_copy_upper(char *dst, size_t cap, x12_slice v)
             break;
         dst[i] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
     }
-    memcpy(dst + i, v.p + i, k - i);
+    if (i < k)
+        memcpy(dst + i, v.p + i, k - i);
     dst[k] = 0;
 }
 
@@ -443,6 +444,9 @@ void x12_check_seg(x12_walker *w, const x12_seg *s, int sid)
                     continue;
             }
         }
+        /* An empty optional element (SBR06-08, CLM03-04, SV105-06) is fine. */
+        if (!n && !sp->e[i - 1].req)
+            continue;
         x12_check_elem(w, s, i, &sp->e[i - 1], s->p + b, n);
     }
     /* Absent trailing elements: only "required" can fail. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -1053,5 +1054,64 @@ Test(daemon, no_phi_outside_the_outputs, .timeout = 120)
     free(r);
     free(id);
     free(phi);
+    dmn_free(&d);
+}
+
+/* A full disk while a job writes its outputs: the job goes back to the
+ * queue (no partial output, input kept, the daemon answers), and it runs
+ * to completion once the file system has room again. */
+Test(daemon, full_disk_job_waits_then_succeeds, .timeout = 300)
+{
+    need_bins();
+    dmn_t d;
+    memset(&d, 0, sizeof d);
+    d.dir = scratch();
+    d.sock = fmt("%s/ctl.sock", d.dir);
+    d.spool = fmt("%s/spool", d.dir);
+    d.cfgp = fmt("%s/claimd.conf", d.dir);
+    d.log = fmt("%s/daemon.log", d.dir);
+    cr_assert_eq(mkdir(d.spool, 0750), 0);
+    if (mount("tmpfs", d.spool, "tmpfs", 0, "size=12m") != 0) {
+        dmn_free(&d);
+        cr_skip_test("cannot mount a tmpfs here (%s): full-disk test skipped", strerror(errno));
+    }
+    char *text = fmt("spool = %s\nsocket = %s\naudit_log = %s/audit.log\nstate_dir = %s/state\n"
+                     "threads = 2\nmin_free_disk_mb = 0\nlog_level = info\n",
+                     d.spool, d.sock, d.dir, d.dir);
+    write_file(d.cfgp, text);
+    char *batch = gen_batch(d.dir, "b.837", "20000", "21");
+    dmn_start(&d);
+    char *id = submit(&d, batch);
+    char *line = fmt("job %s", id);
+    bool waiting = false;
+    for (int i = 0; i < 600 && !waiting; i++) {
+        char *r = req(d.sock, line);
+        waiting = strstr(r, "waiting for disk space") != NULL;
+        cr_assert_null(strstr(r, "\"state\":\"done\""), "the job fit: make the batch bigger");
+        free(r);
+        if (!waiting)
+            usleep(100000);
+    }
+    cr_assert(waiting, "the job never hit the full disk");
+    char *out = fmt("%s/out/%s", d.spool, id);
+    char *input = fmt("%s/jobs/%s/b.837", d.spool, id);
+    cr_assert_neq(access(out, F_OK), 0, "partial outputs are visible");
+    cr_assert_eq(access(input, F_OK), 0, "the input is gone");
+    char *st = req(d.sock, "status");
+    cr_assert(strstr(st, "\"ok\":true"), "%s", st);
+    cr_assert_eq(mount("tmpfs", d.spool, "tmpfs", MS_REMOUNT, "size=256m"), 0);
+    char *r = wait_job(&d, id, 120);
+    expect_state(r, "done");
+    same_as_scrub(d.dir, batch, out);
+    cr_assert_eq(dmn_stop(&d), 0);
+    umount2(d.spool, MNT_DETACH);
+    free(r);
+    free(st);
+    free(input);
+    free(out);
+    free(line);
+    free(id);
+    free(batch);
+    free(text);
     dmn_free(&d);
 }

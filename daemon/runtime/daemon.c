@@ -249,12 +249,19 @@ void dmn_update_gauges(dmn *d)
     stats_set_gauge(d->stats, STATS_CTL_REQUESTS, ctlsrv_requests(d->srv));
 }
 
-static void dmn_check_disk(dmn *d)
+uint64_t dmn_free_mb(const dmn *d)
 {
     struct statvfs vs;
     if (statvfs(d->spool, &vs) != 0)
+        return UINT64_MAX;
+    return (uint64_t)vs.f_bavail * vs.f_frsize >> 20;
+}
+
+static void dmn_check_disk(dmn *d)
+{
+    uint64_t mb = dmn_free_mb(d);
+    if (mb == UINT64_MAX)
         return;
-    uint64_t mb = (uint64_t)vs.f_bavail * vs.f_frsize >> 20;
     atomic_store(&d->free_mb, mb);
     pthread_mutex_lock(&d->mu);
     uint64_t min = d->cfg->min_free_disk_mb;

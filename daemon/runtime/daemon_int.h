@@ -48,6 +48,7 @@
 
 #define DMN_MOD           "daemon"
 #define DMN_OVERRIDES_MAX 16
+#define DMN_DISK_RETRY_S  10 /* a job that hit a full disk waits at least this long */
 
 /* What the command line gave: the config file and the flags that override it. */
 typedef struct dmn_args {
@@ -91,7 +92,9 @@ typedef struct dmn {
     uint64_t running_seq;                    /* 0: none (mu) */
     char running_tables[JOURNAL_TABLES_MAX]; /* its version's name (mu) */
     _Atomic int cancel;                      /* the running job's stop code (0: go on) */
-    _Atomic bool low_disk;                   /* intake stopped for low disk */
+    int64_t retry_after;    /* a job hit a full disk: none starts before this (mu) */
+    uint64_t retry_free_mb; /* ... nor before free space grows past this (mu) */
+    _Atomic bool low_disk;  /* intake stopped for low disk */
     _Atomic uint64_t free_mb;
 
     journal *jnl;
@@ -127,6 +130,7 @@ int dmn_reload(dmn *d, char *err, size_t errlen); /* 1 tables changed, 0 not, <0
 void dmn_begin_stop(dmn *d);
 void dmn_update_gauges(dmn *d);
 int64_t dmn_now(void);
+uint64_t dmn_free_mb(const dmn *d); /* the spool's free MiB now; UINT64_MAX if unknown */
 
 /* daemon_ctl.c: the control socket's handler */
 int dmn_ctl_handle(void *ctx, const ctl_req *req, const ctl_peer *peer, uint64_t tok, cbuf *out);

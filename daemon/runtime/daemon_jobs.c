@@ -1048,6 +1048,21 @@ static void dj_end(dmn *d, dj_job *j, int rc)
         log_notice(DMN_MOD, "job %s stopped by shutdown: it runs again at the next start", j->id);
         return;
     }
+    if (rc == -ENOSPC || rc == -EDQUOT) {
+        /* not the job's fault: it waits, queued, and runs again from the
+         * start once the disk has room (no partial output is left) */
+        r->state = JOB_QUEUED;
+        r->started = 0;
+        dj_fmt(r->reason, sizeof r->reason, "waiting for disk space: %s", claimd_strerror(rc));
+        journal_put(d->jnl, r);
+        pthread_mutex_lock(&d->mu);
+        d->retry_after = time(NULL) + DMN_DISK_RETRY_S;
+        d->retry_free_mb = dmn_free_mb(d); /* its half-written outputs are gone already */
+        pthread_mutex_unlock(&d->mu);
+        log_err(DMN_MOD, "job %s: %s; queued again, retried when the spool has more room", j->id,
+                claimd_strerror(rc));
+        return;
+    }
     r->ended = time(NULL);
     if (rc == -CLAIMD_EJOB_CANCELLED) {
         r->state = JOB_CANCELLED;
@@ -1088,7 +1103,11 @@ static bool dj_next(dmn *d, dj_job *j)
     for (;;) {
         if (d->stopping)
             break;
-        if (!d->paused && journal_next_queued(d->jnl, &j->r) == 0) {
+        bool wait_disk = d->retry_after && (time(NULL) < d->retry_after ||
+                                            atomic_load(&d->free_mb) <= d->retry_free_mb);
+        if (!wait_disk)
+            d->retry_after = 0;
+        if (!d->paused && !wait_disk && journal_next_queued(d->jnl, &j->r) == 0) {
             j->r.state = JOB_RUNNING;
             j->r.started = time(NULL);
             j->r.ended = 0;
@@ -1119,7 +1138,7 @@ static bool dj_next(dmn *d, dj_job *j)
         }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 5; /* also a safety net for a missed wake-up */
+        ts.tv_sec += wait_disk ? 1 : 5; /* also a safety net for a missed wake-up */
         pthread_cond_timedwait(&d->cv, &d->mu, &ts);
     }
     pthread_mutex_unlock(&d->mu);

@@ -13,7 +13,8 @@
 #                ${XDG_CACHE_HOME:-~/.cache}/claimd-fuzz; env FUZZ_DIR):
 #                <target>/corpus grows from run to run, <target>/run-<stamp>/
 #                holds that run's log and artifacts.
-#   TARGET       fuzz_x12 fuzz_x12_chunks fuzz_cfg fuzz_ctl fuzz_tblsrc (default: all)
+#   TARGET       fuzz_x12 fuzz_x12_chunks fuzz_cfg fuzz_ctl fuzz_tblsrc fuzz_json
+#                (default: all)
 #
 # Every crash-*, leak-*, timeout-* and oom-* file a run produces is kept in its
 # run folder and copied into tests/fuzz/regressions/<target>/, which the ctest
@@ -23,15 +24,18 @@
 # executions, coverage (cov: edges, ft: features), corpus size and exec/s.
 set -euo pipefail
 
+# The whole script is one brace group: bash reads it completely before running
+# it, so editing this file while a long run is going does not break the run.
+{
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 seconds="${FUZZ_SECONDS:-600}"
 parallel=1
 build="$root/build-fuzz-long"
 fuzzdir="${FUZZ_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/claimd-fuzz}"
-all=(fuzz_x12 fuzz_x12_chunks fuzz_cfg fuzz_ctl fuzz_tblsrc)
+all=(fuzz_x12 fuzz_x12_chunks fuzz_cfg fuzz_ctl fuzz_tblsrc fuzz_json)
 
 usage() {
-    sed -n '5,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '5,17p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -73,20 +77,22 @@ seeds() {
         ;;
     fuzz_cfg) s=("$fz/corpus_cfg") ;;
     fuzz_ctl) s=("$fz/corpus_ctl") ;;
+    fuzz_json) s=("$fz/corpus_json") ;;
     fuzz_tblsrc) s=("$root/tests/fixtures/tables" "$build/tests/fuzz/fuzz_tblsrc_shared") ;;
     esac
     [ -d "$fz/regressions/$1" ] && s+=("$fz/regressions/$1")
     printf '%s\n' "${s[@]}"
 }
 
-# max_len per target: the chunk target walks each input once per cut offset,
-# so its inputs stay short.
+# max_len per target: the chunk target walks each input once per cut offset
+# (quadratic), so its inputs stay short (as in its smoke run).
 maxlen() {
     case "$1" in
     fuzz_x12) echo 16384 ;;
-    fuzz_x12_chunks) echo 1024 ;;
+    fuzz_x12_chunks) echo 512 ;;
     fuzz_cfg | fuzz_tblsrc) echo 8192 ;;
     fuzz_ctl) echo 9000 ;;
+    fuzz_json) echo 4096 ;;
     esac
 }
 
@@ -146,3 +152,4 @@ for t in "${targets[@]}"; do
     echo "  log: $out/log"
 done
 exit "$found"
+}

@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define TF_CHECK(cond)                                                                             \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "tblsrc fuzz: %s: contract violated: %s (%s:%d)\n",                   \
-                    tf_cur_kind_name, #cond, __FILE__, __LINE__);                                  \
+            fprintf(stderr, "tblsrc fuzz: %s: contract violated: %s (%s:%d)\n", tf_cur_kind_name,  \
+                    #cond, __FILE__, __LINE__);                                                    \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -188,8 +188,7 @@ static void tf_record(tblsrc_kind k, const tblsrc_rec *rec)
         TF_CODE(rec->u.ncci.col1, 5);
         TF_CODE(rec->u.ncci.col2, 5);
         TF_CHECK(rec->u.ncci.pre1996 <= 1);
-        TF_CHECK(rec->u.ncci.mod_ind == 0 || rec->u.ncci.mod_ind == 1 ||
-                 rec->u.ncci.mod_ind == 9);
+        TF_CHECK(rec->u.ncci.mod_ind == 0 || rec->u.ncci.mod_ind == 1 || rec->u.ncci.mod_ind == 9);
         TF_CHECK(tf_date_ok(rec->u.ncci.eff_date));
         TF_CHECK(rec->u.ncci.del_date == 0 || tf_date_ok(rec->u.ncci.del_date));
         /* clipping may leave to < from (never in force); both stay real days */

@@ -470,8 +470,7 @@ static int x12_on_nm1(x12_walker *w, const x12_seg *s)
         x12_loop_open(w, s, lv + 1, loop);
         return loop;
     }
-    x12_elem_err(w, s, 1, 0, 98, X12_IK4_BAD_CODE,
-                 (x12_slice){x12_eptr(s, 1), x12_elen(s, 1)});
+    x12_elem_err(w, s, 1, 0, 98, X12_IK4_BAD_CODE, (x12_slice){x12_eptr(s, 1), x12_elen(s, 1)});
     return L_NONE;
 }
 
@@ -533,10 +532,7 @@ static int x12_route(x12_walker *w, const x12_seg *s, int sid)
     case X12_S_LQ:
         if ((lv = x12_line_level(w)) < 0)
             break;
-        x12_loop_open(w, s, lv,
-                      sid == X12_S_LIN   ? L_2410
-                      : sid == X12_S_SVD ? L_2430
-                                                     : L_2440);
+        x12_loop_open(w, s, lv, sid == X12_S_LIN ? L_2410 : sid == X12_S_SVD ? L_2430 : L_2440);
         return w->stack[lv].loop;
     default:
         return w->stack[w->depth - 1].loop;
@@ -659,8 +655,7 @@ static int x12_clm_fields(x12_walker *w, const x12_seg *s)
     clm_claim *c = &w->cur;
     w->lx_last = 0;
     x12_field(w, s, 1, c->claim_id, sizeof c->claim_id, x12_el(s, 1));
-    if (x12_elen(s, 2) &&
-        clm_parse_cents(x12_eptr(s, 2), x12_elen(s, 2), &c->charge) != 0)
+    if (x12_elen(s, 2) && clm_parse_cents(x12_eptr(s, 2), x12_elen(s, 2), &c->charge) != 0)
         x12_claim_issue(w, s, CLM_ISSUE_BAD_AMOUNT, 2);
     if (x12_elen(s, 5)) {
         x12_slice cm[3];

@@ -284,8 +284,10 @@ static int x12_code_ok(const char *codes, const char *p, uint32_t n)
     return 0;
 }
 
-static void x12_check_elem(x12_walker *w, const x12_seg *s, uint32_t i, const x12_espec *e,
-                           const char *p, uint32_t n)
+/* The general check: out of line, the fast table sends it few values. */
+__attribute__((noinline, cold)) static void x12_check_elem(x12_walker *w, const x12_seg *s,
+                                                           uint32_t i, const x12_espec *e,
+                                                           const char *p, uint32_t n)
 {
     x12_slice v = {p, n};
     if (n == 0) {
@@ -728,7 +730,7 @@ static int x12_on_st(x12_walker *w, const x12_seg *s)
     st->type = w->group_unsupported ? CLM_TYPE_NONE : x12_impl_type(st->impl);
     if (!x12_elem_is(s, 1, "837") || st->type == CLM_TYPE_NONE)
         x12_txn_err(w, w->group_unsupported || x12_elen(s, 1) ? X12_IK5_NOT_SUPPORTED
-                                                                      : X12_IK5_BAD_ID);
+                                                              : X12_IK5_BAD_ID);
     if (x12_elen(s, 2) < 4 || x12_elen(s, 2) > 9)
         x12_txn_err(w, X12_IK5_BAD_CTRL);
     else if (x12_st02_seen(w, st->ctrl))

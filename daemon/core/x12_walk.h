@@ -83,7 +83,7 @@ typedef struct x12_slice {
 enum { X12_EF_LEN, X12_EF_R, X12_EF_N, X12_EF_CODE, X12_EF_SLOW };
 /* X12_EF_CODE: code lists whose codes are all 1-4 bytes, as keys (length <<
  * 32 | the upper-cased bytes) in ef_codes[ef_code_at .. + ef_code_n). */
-#define X12_EF_MAX_CODES 64
+#define X12_EF_MAX_CODES   64
 #define X12_SPEC_MAX_ELEMS 24
 
 /* min | span << 16, and the kind apart: the loop reads one word a value. */
@@ -172,7 +172,7 @@ static inline const char *x12_eptr(const x12_seg *s, uint32_t i)
     return i < k ? s->p + s->el[i] : s->p + s->len;
 }
 
-#define X12_SID_HASH(id) (((uint32_t)(id) * 0x9E3779B1u) >> 24)
+#define X12_SID_HASH(id) (((uint32_t)(id)*0x9E3779B1u) >> 24)
 
 /* x12_sid() by table: the segment id's sid, or -1. */
 static inline int x12_sid_fast(const x12_walker *w, uint32_t id)

@@ -39,10 +39,10 @@
 
 #define CTLSRV_MOD          "ctlsrv"
 #define CTLSRV_EVENTS       64
-#define CTLSRV_ACCEPT_BURST 256         /* accepts per listener event; the rest wait a turn */
-#define CTLSRV_KEEP_OUT     (64 * 1024) /* output memory a connection keeps between replies */
-#define CTLSRV_PAUSE_MS     100         /* accepting pauses this long when fds run out */
-#define CTLSRV_GROUPS_MAX   65536       /* NGROUPS_MAX */
+#define CTLSRV_ACCEPT_BURST 256 /* accepts per listener event; the rest wait a turn */
+#define CTLSRV_KEEP_OUT     ((size_t)64 * 1024) /* output memory a connection keeps between replies */
+#define CTLSRV_PAUSE_MS     100                 /* accepting pauses this long when fds run out */
+#define CTLSRV_GROUPS_MAX   65536               /* NGROUPS_MAX */
 #define CTLSRV_AUDIT_MSG    256
 
 /* Who is at the other end: read once at accept. */
@@ -765,7 +765,7 @@ static int ctlsrv_inherit(ctlsrv *s)
 {
     int fd = SDN_LISTEN_FDS_START, v = 0, type = 0;
     socklen_t len = sizeof v, tlen = sizeof type;
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t slen = sizeof ss;
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 ||
         getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
@@ -805,7 +805,7 @@ static ctlsrv *ctlsrv_alloc(const ctlsrv_opts *o)
     s->handler = o->handler;
     s->audit = o->audit;
     s->ctx = o->ctx;
-    s->slots = calloc(s->max_clients, sizeof *s->slots);
+    s->slots = calloc(s->max_clients, sizeof(ctlsrv_conn *));
     s->free_slots = calloc(s->max_clients, sizeof *s->free_slots);
     s->path = o->path ? strdup(o->path) : NULL;
     if (!s->slots || !s->free_slots || (o->path && !s->path)) {

@@ -170,8 +170,8 @@ int dmn_reload(dmn *d, char *err, size_t errlen)
 {
     cfg *c = NULL;
     int rc = dmn_load_cfg(&d->args, &c, err, errlen);
-    if (rc)
-        return rc;
+    if (rc || !c)
+        return rc ? rc : -EINVAL;
     ctl_policy pol;
     rc = dmn_policy(c, d->uid, &pol, NULL, err, errlen);
     tbl_version *v = NULL;

@@ -55,19 +55,23 @@ static void dj_fmt(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* mkdir -p p, 0750. */
 static int dj_mkdir(const char *p)
 {
     if (mkdir(p, 0750) == 0 || errno == EEXIST)
         return 0;
-    if (errno == ENOENT && strlen(p) < PATH_MAX) { /* its parents first */
+    size_t n = strlen(p);
+    if (errno == ENOENT && n < PATH_MAX) { /* its parents first, from the top */
         char up[PATH_MAX];
-        memcpy(up, p, strlen(p) + 1);
-        char *s = strrchr(up, '/');
-        if (s && s != up) {
+        memcpy(up, p, n + 1);
+        for (char *s = strchr(up + 1, '/'); s; s = strchr(s + 1, '/')) {
             *s = 0;
-            if (dj_mkdir(up) == 0 && (mkdir(p, 0750) == 0 || errno == EEXIST))
-                return 0;
+            if (mkdir(up, 0750) != 0 && errno != EEXIST)
+                break;
+            *s = '/';
         }
+        if (mkdir(p, 0750) == 0 || errno == EEXIST)
+            return 0;
     }
     int rc = -errno;
     log_err(DMN_MOD, "cannot create %s: %s", p, claimd_strerror(rc));
@@ -84,8 +88,9 @@ static int dj_fsync_dir(const char *p)
     return rc;
 }
 
-/* Removes path and everything under it; a missing path is fine. */
-static int dj_rm_rf(const char *path)
+/* Removes path and everything under it; a missing path is fine. Symlinks
+ * are removed, never followed (lstat), so the depth is the spool's own. */
+static int dj_rm_rf(const char *path) // NOLINT(misc-no-recursion): bounded by the tree's depth
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -721,7 +726,7 @@ static bool dj_clean_path(const char *p)
 
 int dmn_submit_open(dmn *d, const char *path, uid_t peer_uid, int *out, char *err, size_t errlen)
 {
-    if (!dj_clean_path(path)) {
+    if (!path || !dj_clean_path(path)) {
         dj_fmt(err, errlen, "submit: the path may not hold '.', '..' or '//' components");
         return -EINVAL;
     }
@@ -802,11 +807,8 @@ static int dj_recover_one(void *ctx, const job_rec *r)
     dj_job_dir(d, d->jobs, r, "", dir, sizeof dir);
     dj_fmt(dst, sizeof dst, "%s/%s", dir, r->name);
     job_rec u = *r;
-    if (dj_mkdir(dir) == 0 && rename(src, dst) == 0) {
-        u.intake[0] = 0;
-        journal_put(d->jnl, &u);
-    } else if (access(dst, F_OK) == 0) {
-        u.intake[0] = 0;
+    if ((dj_mkdir(dir) == 0 && rename(src, dst) == 0) || access(dst, F_OK) == 0) {
+        u.intake[0] = 0; /* moved now, or before the crash */
         journal_put(d->jnl, &u);
     }
     return 0;

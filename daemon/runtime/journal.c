@@ -207,7 +207,7 @@ static uint8_t *put_str(uint8_t *p, const char *s)
 {
     size_t n = strlen(s);
     p = put_le(p, n, 2);
-    memcpy(p, s, n);
+    memcpy(p, s, n); // NOLINT(bugprone-not-null-terminated-result): length-prefixed, no NUL stored
     return p + n;
 }
 
@@ -435,18 +435,18 @@ static int counts_get(journal *j, MDB_txn *txn, uint64_t c[JOB_STATE_COUNT])
 {
     MDB_val v;
     int rc = meta_get(j, txn, META_COUNTS, &v);
-    if (rc == -ENOENT || (rc == 0 && v.mv_size != 8 * JOB_STATE_COUNT))
+    if (rc == -ENOENT || (rc == 0 && v.mv_size != (size_t)8 * JOB_STATE_COUNT))
         return -CLAIMD_EJNL_CORRUPT;
     for (int s = 0; rc == 0 && s < JOB_STATE_COUNT; s++)
-        c[s] = get_le((const uint8_t *)v.mv_data + 8 * s, 8);
+        c[s] = get_le((const uint8_t *)v.mv_data + (size_t)8 * s, 8);
     return rc;
 }
 
 static int counts_put(journal *j, MDB_txn *txn, const uint64_t c[JOB_STATE_COUNT])
 {
-    uint8_t b[8 * JOB_STATE_COUNT];
+    uint8_t b[(size_t)8 * JOB_STATE_COUNT];
     for (int s = 0; s < JOB_STATE_COUNT; s++)
-        put_le(b + 8 * s, c[s], 8);
+        put_le(b + (size_t)8 * s, c[s], 8);
     return meta_put(j, txn, META_COUNTS, b, sizeof b);
 }
 
@@ -720,7 +720,7 @@ static int init_txn(journal *j, MDB_txn *txn, void *ctx)
     if (rc == 0)
         rc = nextseq_fix(j, txn);
     if (rc == 0 && (rc = meta_get(j, txn, META_COUNTS, &v)) == 0 &&
-        v.mv_size != 8 * JOB_STATE_COUNT)
+        v.mv_size != (size_t)8 * JOB_STATE_COUNT)
         rc = -ENOENT;
     if (rc == -ENOENT)
         rc = reindex(j, txn);

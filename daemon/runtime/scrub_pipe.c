@@ -558,7 +558,7 @@ static int pipe_alloc(scrub_pipe *p)
     while (w < (size_t)p->nworkers * 4 && w < PIPE_W_MAX)
         w *= 2;
     p->nunits = w;
-    p->units = calloc(w, sizeof *p->units);
+    p->units = calloc(w, sizeof(pipe_unit *));
     p->threads = calloc(p->nworkers, sizeof *p->threads);
     p->thr = calloc(p->nworkers, sizeof *p->thr);
     if (!p->units || !p->threads || !p->thr)

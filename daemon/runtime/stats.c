@@ -36,6 +36,7 @@
 #endif
 
 _Static_assert(EDIT_COUNT <= STATS_EDITS_MAX, "STATS_EDITS_MAX must hold every edit");
+/* NOLINTNEXTLINE(bugprone-sizeof-expression): a compile-time bound, meant */
 _Static_assert(sizeof(stats_shm) <= UINT32_MAX, "stats_shm.size is 32 bits");
 
 #define SLOTS_LOCK UINT32_C(0x80000000) /* in nslots_used: a slot is being claimed */

@@ -202,6 +202,7 @@ static int jp_word(jp *j, const char *w, js_node *n, js_type t)
 }
 
 /* The members or elements of an object or array; j->p at '{' or '['. */
+// NOLINTNEXTLINE(misc-no-recursion): depth bounded by JS_MAX_DEPTH
 static int jp_list(jp *j, js_node *n, bool obj)
 {
     char close = obj ? '}' : ']';
@@ -250,6 +251,7 @@ static int jp_list(jp *j, js_node *n, bool obj)
     return 0;
 }
 
+// NOLINTNEXTLINE(misc-no-recursion): depth bounded by JS_MAX_DEPTH
 static int jp_value(jp *j, js_node *n)
 {
     jp_ws(j);

@@ -52,7 +52,7 @@ static double mono_s(void)
 static int read_segment(const char *sock, reading *out, char *err, size_t errlen)
 {
     char path[PATH_MAX];
-    const stats_shm *s;
+    const stats_shm *s = NULL;
     int rc = stats_path_for(sock, path, sizeof path);
     if (rc == 0)
         rc = stats_open(path, &s);

@@ -193,27 +193,35 @@ int x12_tok_next(x12_tok *t, x12_seg *s)
     }
     x12_tok_seek(t, start);
     const char elem = t->d.elem;
+    const char *buf = t->buf;
+    /* The bitmap and its block in locals: written back when the call ends. */
+    uint64_t mask = t->mask;
+    size_t blk = t->blk;
     uint32_t n = 1;
     s->el[0] = 0;
     for (;;) {
-        while (!t->mask) {
-            t->blk += 64;
-            if (t->blk >= t->len) {
+        while (!mask) {
+            blk += 64;
+            if (blk >= t->len) {
                 /* No terminator yet: leave the tail for the next feed. */
                 t->pos = start;
                 t->blk = SIZE_MAX;
+                t->mask = 0;
                 return 0;
             }
-            t->mask = x12_tok_block(t);
+            t->blk = blk;
+            mask = x12_tok_block(t);
         }
-        size_t at = t->blk + (size_t)__builtin_ctzll(t->mask);
-        t->mask &= t->mask - 1;
-        if (t->buf[at] == elem) {
+        size_t at = blk + (size_t)__builtin_ctzll(mask);
+        mask &= mask - 1;
+        if (buf[at] == elem) {
             if (n <= X12_SEG_MAX_ELEMS)
                 s->el[n] = (uint32_t)(at + 1 - start);
             n++;
             continue;
         }
+        t->mask = mask;
+        t->blk = blk;
         /* the segment terminator */
         size_t end = at;
         while (end > start && (t->buf[end - 1] == '\r' || t->buf[end - 1] == '\n') &&

@@ -4,17 +4,19 @@
  * [0, k) and [k, size), then finished); every walk must give the same result
  * code, claim and line counts, claim fields and verdicts (with their errors),
  * and the same 999 and TA1 bytes (the events also feed an ack_999 builder,
- * as xfeed_walk_acked does), else the target aborts. Every offset is tried for inputs up to
- * XF_ALL_CUTS_MAX bytes; longer inputs (the walk is linear, so all offsets
- * are quadratic) get XF_ALL_CUTS_MAX offsets spread over the input, plus a
- * three-chunk walk cut at offsets derived from the first bytes.
+ * as xfeed_walk_acked does), else the target aborts. Every offset is tried
+ * for inputs up to XF_ALL_CUTS_MAX bytes; longer inputs (the walk is linear,
+ * so all offsets are quadratic) get XF_ALL_CUTS_MAX offsets spread over the
+ * input, plus a three-chunk walk cut at offsets derived from the first bytes.
+ * (A walk of a 1 KB input takes about 0.3 ms in the sanitized build: all 1024
+ * offsets gave 3-16 executions a second; 256 keep the fuzzer moving.)
  */
 #include "x12_fuzz_util.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define XF_ALL_CUTS_MAX 1024
+#define XF_ALL_CUTS_MAX 256
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { RD_FREE, RD_FLIGHT, RD_READY, RD_OUT };
@@ -166,10 +167,23 @@ int uring_reader_open(uring_reader **out, const char *path, const uring_reader_o
 {
     if (!out || !path)
         return -EINVAL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open until a writer comes;
+     * it is refused below, since the reader reads at offsets */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -errno;
-    int rc = uring_reader_create(out, fd, opts);
+    struct stat st;
+    int rc = fstat(fd, &st) != 0                            ? -errno
+             : S_ISDIR(st.st_mode)                          ? -EISDIR
+             : S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? -ESPIPE
+                                                            : 0;
+    if (rc == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        rc = -errno;
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    rc = uring_reader_create(out, fd, opts);
     if (rc < 0) {
         close(fd);
         return rc;

@@ -112,6 +112,13 @@ test)
     echo "tests: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
     ;;
+long)
+    # The long tier (tests/long.sh: fuzz targets 600 s each, kill -9 loop
+    # at 50 runs, load test 300 s; docs/hardening.md). Arguments go to it.
+    setup
+    shift
+    exec "$root/tests/long.sh" "$@"
+    ;;
 *)
     echo "usage: tools/dev.sh run|test|build" >&2
     exit 2

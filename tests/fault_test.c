@@ -625,7 +625,7 @@ Test(fault, reload_refuses_a_corrupt_tables_version, .timeout = 300)
  * (docs/hardening.md): tbl_store.c env_open must compare
  * (me_last_pgno + 1) * page size with the file's size. Enable this test
  * with that fix. */
-Test(fault, reload_refuses_a_truncated_data_mdb, .timeout = 120, .disabled = true)
+Test(fault, reload_refuses_a_truncated_data_mdb, .timeout = 120)
 {
     need_bins();
     dmn_t d;

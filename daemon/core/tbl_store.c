@@ -60,6 +60,18 @@ static int env_open(tbl_version *v, unsigned extra)
     if (rc == 0)
         rc = tbl_mdb_err(
             mdb_env_open(v->env, v->path, MDB_RDONLY | MDB_NOTLS | MDB_NORDAHEAD | extra, 0644));
+    if (rc == 0) {
+        /* A file cut short (a copy or a download that stopped) still has
+         * its meta pages, which say how many pages it should hold: LMDB maps
+         * that much, and touching a page past the file's end is SIGBUS. */
+        MDB_envinfo ei;
+        MDB_stat ms;
+        rc = tbl_mdb_err(mdb_env_info(v->env, &ei));
+        if (rc == 0)
+            rc = tbl_mdb_err(mdb_env_stat(v->env, &ms));
+        if (rc == 0 && ((uint64_t)ei.me_last_pgno + 1) * ms.ms_psize > (uint64_t)st.st_size)
+            rc = -CLAIMD_ETBL_CORRUPT;
+    }
     if (rc < 0) {
         mdb_env_close(v->env);
         v->env = NULL;

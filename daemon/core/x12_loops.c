@@ -38,7 +38,7 @@ typedef struct x12_loop_def {
     {                                                                                              \
         X12_ID2(a, b), mp, mi, mx                                                                  \
     }
-#define RULES(arr) arr, (uint8_t)(sizeof arr / sizeof arr[0])
+#define RULES(arr) arr, (uint8_t)(sizeof(arr) / sizeof((arr)[0]))
 
 static const x12_rule r_hdr[] = {R2('S', 'T', 1, 1, 1), R3('B', 'H', 'T', 1, 1, 1)};
 static const x12_rule r_1000a[] = {R3('N', 'M', '1', 1, 1, 1), R2('N', '2', 0, 0, 1),
@@ -433,7 +433,7 @@ static int x12_on_nm1(x12_walker *w, const x12_seg *s)
         lv--;
     const x12_nm1_map *map;
     size_t n;
-#define USE(arr) (map = arr, n = sizeof arr / sizeof arr[0])
+#define USE(arr) (map = (arr), n = sizeof(arr) / sizeof((arr)[0]))
     switch (w->stack[lv].loop) {
     case L_HDR:
         USE(nm1_hdr);

@@ -101,11 +101,11 @@ static const x12_espec x12_LIN[] = {OPT_AN(1, 20, 350), E(1, 'I', 2, 2, 235, NUL
 
 #define S(a, b, c, arr)                                                                            \
     {                                                                                              \
-        X12_ID3(a, b, c), (uint8_t)(sizeof arr / sizeof arr[0]), arr                               \
+        X12_ID3(a, b, c), (uint8_t)(sizeof(arr) / sizeof((arr)[0])), arr                           \
     }
 #define S2(a, b, arr)                                                                              \
     {                                                                                              \
-        X12_ID2(a, b), (uint8_t)(sizeof arr / sizeof arr[0]), arr                                  \
+        X12_ID2(a, b), (uint8_t)(sizeof(arr) / sizeof((arr)[0])), arr                              \
     }
 
 static const x12_sspec x12_specs[] = {

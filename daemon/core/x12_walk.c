@@ -832,6 +832,9 @@ static int x12_id_syntax_ok(const x12_seg *s)
     return 1;
 }
 
+/* Recursion: once at most (an outer trailer ends the transaction, then is
+ * read again). */
+// NOLINTNEXTLINE(misc-no-recursion)
 static int x12_segment(x12_walker *w, const x12_seg *s)
 {
     uint32_t id = x12_id_syntax_ok(s) ? x12_seg_id(s) : 0;
@@ -1033,8 +1036,7 @@ int x12_walker_finish(x12_walker *w, const char *buf, size_t len)
         len = 0;
     }
     if (len)
-        return x12_fail(w, w->state == WS_START ? -CLAIMD_EX12_NOT_X12 : -CLAIMD_EX12_NOT_X12,
-                        w->base);
+        return x12_fail(w, -CLAIMD_EX12_NOT_X12, w->base);
     if (w->state == WS_START)
         return x12_fail(w, -CLAIMD_EX12_NOT_X12, 0);
     if (w->state != WS_ISA) {

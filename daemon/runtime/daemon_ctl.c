@@ -186,7 +186,7 @@ static int dc_list_one(void *ctx, const job_rec *r)
     return 0;
 }
 
-#define DC_LIST_MAX 10000
+#define DC_LIST_MAX 1000
 
 static void dc_jobs(dmn *d, const ctl_req *q, cbuf *b)
 {

@@ -150,8 +150,8 @@ Test(systemd, service_has_the_required_lines)
     static const char *const svc[] = {
         "Type=notify",
         "NotifyAccess=main",
-        "ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/claimd --config "
-        "@CMAKE_INSTALL_FULL_SYSCONFDIR@/claimd/claimd.conf",
+        ("ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/claimd --config "
+         "@CMAKE_INSTALL_FULL_SYSCONFDIR@/claimd/claimd.conf"),
         "ExecReload=/bin/kill -HUP $MAINPID",
         "WatchdogSec=30s",
         "Restart=on-failure",

@@ -5,8 +5,8 @@
 #   tools/dev.sh test    set up, build, and run every test (also under ASan+UBSan,
 #                        the ring stress programs under TSan, the static checks
 #                        of tools/lint.sh, and the fuzz smoke runs with clang).
-#                        CLAIMD_ASAN_CC=clang builds the ASan+UBSan stage with
-#                        clang instead of gcc (build-asan-clang/).
+#                        The ASan+UBSan stage builds with clang (its UBSan checks
+#                        more); CLAIMD_ASAN_CC=gcc builds it with gcc.
 #   tools/dev.sh build   set up and build only (build/)
 #
 # Debian packages that are missing are installed with apt-get (as root, or
@@ -84,7 +84,7 @@ test)
     echo "== gcc build, full suite" >&2
     build build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo "${werror[@]}"
     run_ctest build-test
-    asan_cc="${CLAIMD_ASAN_CC:-}" asan_dir=build-asan
+    asan_cc="${CLAIMD_ASAN_CC:-clang}" asan_dir=build-asan
     [ -z "$asan_cc" ] || asan_dir="build-asan-$asan_cc"
     echo "== ASan+UBSan build (${asan_cc:-gcc}), full suite" >&2
     CC="${asan_cc:-${CC:-cc}}" build "$asan_dir" -DCMAKE_BUILD_TYPE=Debug -DCLAIMD_SANITIZE=ON -DCLAIMD_BENCH=OFF \

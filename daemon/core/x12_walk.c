@@ -1009,6 +1009,8 @@ int x12_walker_finish(x12_walker *w, const char *buf, size_t len)
 {
     if (w->failed)
         return w->failed;
+    if (!buf) /* an empty input: no offset may be applied to a null pointer */
+        buf = "", len = 0;
     size_t used = 0;
     int rc = x12_run(w, buf, len, &used, 1);
     if (rc)

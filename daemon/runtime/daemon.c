@@ -329,7 +329,9 @@ static void dmn_on_inotify(dmn *d)
         if (n <= 0)
             return;
         for (char *p = buf; p < buf + n;) {
-            const struct inotify_event *e = (const struct inotify_event *)p;
+            /* events are aligned in the buffer (inotify(7)); through void *
+             * since clang's -Wcast-align cannot know that */
+            const struct inotify_event *e = (const void *)p;
             p += sizeof *e + e->len;
             if (e->mask & IN_Q_OVERFLOW) {
                 dmn_inbox_scan(d);

@@ -75,22 +75,9 @@ Test(daemon, inbox_drop_becomes_a_job, .timeout = 120)
     dmn_new(&d, NULL);
     dmn_start(&d);
     char *s = tu_sample_path();
-    size_t len = 0;
-    char *text = tu_slurp(s, &len);
-    char *tmp = fmt("%s/inbox/.b.837.part", d.spool);
-    char *dst = fmt("%s/inbox/b.837", d.spool);
-    FILE *f = fopen(tmp, "w");
-    fwrite(text, 1, len, f);
-    fclose(f);
-    cr_assert_eq(rename(tmp, dst), 0);
-    char *r = NULL;
-    for (int i = 0; i < 400 && !r; i++) {
-        char *j = req(d.sock, "jobs done");
-        if (j && strstr(j, "\"name\":\"b.837\""))
-            r = j;
-        else
-            free(j), usleep(50000);
-    }
+    char *inbox = fmt("%s/inbox", d.spool), *dst = fmt("%s/b.837", inbox);
+    drop_in_inbox(inbox, s, "b.837");
+    char *r = wait_done_named(&d, "b.837", 20);
     cr_assert_not_null(r, "the inbox file never became a done job");
     char *outputs = member(r, "outputs");
     char *res = tu_read_file(outputs, "b.837.results.jsonl", NULL, NULL);
@@ -100,9 +87,8 @@ Test(daemon, inbox_drop_becomes_a_job, .timeout = 120)
     free(res);
     free(outputs);
     free(r);
-    free(tmp);
+    free(inbox);
     free(dst);
-    free(text);
     free(s);
     dmn_free(&d);
 }
@@ -560,17 +546,7 @@ Test(daemon, sigterm_mid_job_requeues_it, .timeout = 300)
 {
     need_bins();
     dmn_t d;
-    memset(&d, 0, sizeof d);
-    d.dir = scratch();
-    dmn_config(&d, "shutdown_grace_seconds = 0\n");
-    /* the config above sets the grace twice: use a file of its own */
-    char *cfg2 = fmt("%s/c2.conf", d.dir);
-    char *text = fmt("spool = %s\nsocket = %s\naudit_log = %s/audit.log\nthreads = 2\n"
-                     "min_free_disk_mb = 0\nshutdown_grace_seconds = 0\n",
-                     d.spool, d.sock, d.dir);
-    write_file(cfg2, text);
-    free(d.cfgp);
-    d.cfgp = cfg2;
+    dmn_new(&d, "shutdown_grace_seconds = 0\n");
     char *batch = gen_batch(d.dir, "big.837", "300000", "14");
     dmn_start(&d);
     char *id = submit(&d, batch);
@@ -595,7 +571,6 @@ Test(daemon, sigterm_mid_job_requeues_it, .timeout = 300)
     free(line);
     free(id);
     free(batch);
-    free(text);
     dmn_free(&d);
 }
 
@@ -604,16 +579,7 @@ Test(daemon, low_disk_stops_intake, .timeout = 60)
 {
     need_bins();
     dmn_t d;
-    memset(&d, 0, sizeof d);
-    d.dir = scratch();
-    d.sock = fmt("%s/ctl.sock", d.dir);
-    d.spool = fmt("%s/spool", d.dir);
-    d.cfgp = fmt("%s/claimd.conf", d.dir);
-    d.log = fmt("%s/daemon.log", d.dir);
-    char *text = fmt("spool = %s\nsocket = %s\naudit_log = %s/audit.log\n"
-                     "min_free_disk_mb = 1000000000\n",
-                     d.spool, d.sock, d.dir);
-    write_file(d.cfgp, text);
+    dmn_new(&d, "min_free_disk_mb = 1000000000\n");
     dmn_start(&d);
     char *st = req(d.sock, "status");
     cr_assert(strstr(st, "\"intake\":\"stopped (low disk)\""), "%s", st);
@@ -626,7 +592,6 @@ Test(daemon, low_disk_stops_intake, .timeout = 60)
     free(line);
     free(s);
     free(st);
-    free(text);
     dmn_free(&d);
 }
 
@@ -776,19 +741,14 @@ Test(daemon, full_disk_job_waits_then_succeeds, .timeout = 300)
     dmn_t d;
     memset(&d, 0, sizeof d);
     d.dir = scratch();
-    d.sock = fmt("%s/ctl.sock", d.dir);
-    d.spool = fmt("%s/spool", d.dir);
-    d.cfgp = fmt("%s/claimd.conf", d.dir);
-    d.log = fmt("%s/daemon.log", d.dir);
+    char *extra = fmt("state_dir = %s/state\nlog_level = info\n", d.dir);
+    dmn_config(&d, extra);
+    free(extra);
     cr_assert_eq(mkdir(d.spool, 0750), 0);
     if (mount("tmpfs", d.spool, "tmpfs", 0, "size=12m") != 0) {
         dmn_free(&d);
         cr_skip_test("cannot mount a tmpfs here (%s): full-disk test skipped", strerror(errno));
     }
-    char *text = fmt("spool = %s\nsocket = %s\naudit_log = %s/audit.log\nstate_dir = %s/state\n"
-                     "threads = 2\nmin_free_disk_mb = 0\nlog_level = info\n",
-                     d.spool, d.sock, d.dir, d.dir);
-    write_file(d.cfgp, text);
     char *batch = gen_batch(d.dir, "b.837", "20000", "21");
     dmn_start(&d);
     char *id = submit(&d, batch);
@@ -822,6 +782,5 @@ Test(daemon, full_disk_job_waits_then_succeeds, .timeout = 300)
     free(line);
     free(id);
     free(batch);
-    free(text);
     dmn_free(&d);
 }

@@ -65,6 +65,7 @@ static pid_t spawn(const char *const *argv, char **env, const char *err)
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a failed test */
         int o = open("/dev/null", O_WRONLY);
         int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(o, 1);
@@ -98,20 +99,6 @@ static int scrub(char **env, const char *out, const char *file, const char *err)
 {
     const char *argv[] = {tu_bin("daemon/claimd"), "scrub", "--out", out, file, NULL};
     return wait_for(spawn(argv, env, err), 60);
-}
-
-/* Number of entries in dir, hidden ones too (temporaries count). */
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
 }
 
 static void expect_in(const char *path, const char *what)
@@ -349,21 +336,8 @@ Test(fault, daemon_refuses_directories_and_fifos, .timeout = 120)
     cr_assert_eq(rename(fifo, late_fifo), 0);
     cr_assert_eq(rename(sub, late_dir), 0);
     char *s = tu_sample_path();
-    size_t len = 0;
-    char *text = tu_slurp(s, &len);
-    char *tmp = fmt("%s/.b.837.part", inbox), *dst = fmt("%s/b.837", inbox);
-    FILE *f = fopen(tmp, "w");
-    fwrite(text, 1, len, f);
-    fclose(f);
-    cr_assert_eq(rename(tmp, dst), 0);
-    char *r = NULL;
-    for (int i = 0; i < 600 && !r; i++) {
-        char *j = req(d.sock, "jobs done");
-        if (j && strstr(j, "\"name\":\"b.837\""))
-            r = j;
-        else
-            free(j), usleep(50000);
-    }
+    drop_in_inbox(inbox, s, "b.837");
+    char *r = wait_done_named(&d, "b.837", 30);
     cr_assert_not_null(r, "the file after the FIFO never became a done job");
     char *all = req(d.sock, "jobs");
     int njobs = 0;
@@ -376,9 +350,6 @@ Test(fault, daemon_refuses_directories_and_fifos, .timeout = 120)
     cr_assert_eq(dmn_stop(&d), 0);
     free(all);
     free(r);
-    free(dst);
-    free(tmp);
-    free(text);
     free(s);
     free(late_dir);
     free(late_fifo);

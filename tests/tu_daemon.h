@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -60,17 +61,46 @@ static inline char *fmt(const char *f, ...)
     return s;
 }
 
-/* Writes DIR/claimd.conf with the extra lines, for a daemon in dir. */
+/* True when the config lines in text set key. */
+static inline bool dmn_sets(const char *text, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, key, n) == 0 && (p[n] == ' ' || p[n] == '='))
+            return true;
+    return false;
+}
+
+/* Writes DIR/claimd.conf for a daemon in dir: the test defaults below, each
+ * unless the extra lines set it, then the extra lines. */
 static inline void dmn_config(dmn_t *d, const char *extra)
 {
     d->sock = fmt("%s/ctl.sock", d->dir);
     d->spool = fmt("%s/spool", d->dir);
     d->cfgp = fmt("%s/claimd.conf", d->dir);
     d->log = fmt("%s/daemon.log", d->dir);
-    char *text = fmt("spool = %s\nsocket = %s\naudit_log = %s/audit.log\nthreads = 2\n"
-                     "log_level = debug\nmin_free_disk_mb = 0\nshutdown_grace_seconds = 20\n%s",
-                     d->spool, d->sock, d->dir, extra ? extra : "");
-    write_file(d->cfgp, text);
+    extra = extra ? extra : "";
+    char *base[] = {fmt("spool = %s", d->spool),
+                    fmt("socket = %s", d->sock),
+                    fmt("audit_log = %s/audit.log", d->dir),
+                    fmt("threads = 2"),
+                    fmt("log_level = debug"),
+                    fmt("min_free_disk_mb = 0"),
+                    fmt("shutdown_grace_seconds = 20")};
+    char *text = strdup("");
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+        char key[64];
+        sscanf(base[i], "%63s", key);
+        if (!dmn_sets(extra, key)) {
+            char *t = fmt("%s%s\n", text, base[i]);
+            free(text);
+            text = t;
+        }
+        free(base[i]);
+    }
+    char *all = fmt("%s%s", text, extra);
+    write_file(d->cfgp, all);
+    free(all);
     free(text);
 }
 
@@ -151,6 +181,8 @@ static inline void dmn_start(dmn_t *d)
     d->pid = fork();
     cr_assert_neq(d->pid, -1);
     if (d->pid == 0) {
+        /* a test that fails (or is killed) must not leave its daemon running */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int e = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(e, 2);
         int o = open("/dev/null", O_WRONLY);
@@ -310,6 +342,69 @@ static inline char *gen_batch(const char *dir, const char *name, const char *cla
     cr_assert_eq(tu_exec(argv, NULL, err), 0, "claimgen failed");
     free(err);
     return out;
+}
+
+static inline double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A number from the environment, or def. */
+static inline long env_long(const char *name, long def)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtol(v, NULL, 10) : def;
+}
+
+/* Entries in dir, hidden ones too (0 when it cannot be read). */
+static inline int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* Writes the bytes of src into the inbox as name (under a dot name first,
+ * then renamed in, as a careful producer does). */
+static inline void drop_in_inbox(const char *inbox, const char *src, const char *name)
+{
+    size_t len = 0;
+    char *text = tu_slurp(src, &len);
+    cr_assert_not_null(text, "cannot read %s", src);
+    char *tmp = fmt("%s/.%s.part", inbox, name), *dst = fmt("%s/%s", inbox, name);
+    FILE *f = fopen(tmp, "w");
+    cr_assert_not_null(f);
+    fwrite(text, 1, len, f);
+    fclose(f);
+    cr_assert_eq(rename(tmp, dst), 0);
+    free(tmp);
+    free(dst);
+    free(text);
+}
+
+/* Waits until `jobs done` lists a job named name; returns that reply (heap)
+ * or NULL after the given seconds. */
+static inline char *wait_done_named(dmn_t *d, const char *name, int seconds)
+{
+    char *key = fmt("\"name\":\"%s\"", name);
+    char *r = NULL;
+    for (int i = 0; i < seconds * 20 && !r; i++) {
+        char *j = req(d->sock, "jobs done");
+        if (j && strstr(j, key))
+            r = j;
+        else
+            free(j), usleep(50000);
+    }
+    free(key);
+    return r;
 }
 
 static inline void need_bins(void)

@@ -224,18 +224,7 @@ Test(daemon, kill9_mid_job_then_identical_outputs, .timeout = 300)
     dmn_start(&d);
     char *id = submit(&d, batch);
     /* wait until it runs and has read something */
-    char *line = fmt("job %s", id);
-    bool running = false;
-    for (int i = 0; i < 2000 && !running; i++) {
-        char *r = req(d.sock, line);
-        char *st = member(r, "state");
-        running = st && strcmp(st, "running") == 0;
-        free(st);
-        free(r);
-        if (!running)
-            usleep(5000);
-    }
-    cr_assert(running, "the job never ran");
+    cr_assert(wait_running(&d, id), "the job never ran");
     usleep(100000);
     dmn_kill9(&d);
     char *tmpdir = fmt("%s/tmp", d.spool);
@@ -262,7 +251,6 @@ Test(daemon, kill9_mid_job_then_identical_outputs, .timeout = 300)
     free(outputs);
     free(r);
     free(tmpdir);
-    free(line);
     free(id);
     free(batch);
     dmn_free(&d);
@@ -382,15 +370,7 @@ Test(daemon, reload_switches_tables_for_new_jobs, .timeout = 300)
     char *t1 = req(d.sock, "tables");
     char *name_a = member(t1, "current");
     char *id1 = submit(&d, batch);
-    char *l1 = fmt("job %s", id1);
-    for (int i = 0; i < 2000; i++) {
-        char *r = req(d.sock, l1);
-        bool running = strstr(r, "\"state\":\"running\"") != NULL;
-        free(r);
-        if (running)
-            break;
-        usleep(5000);
-    }
+    wait_running(&d, id1);
     char *sw = fmt("ln -sfn versions/b '%s/current.new' && mv -T '%s/current.new' '%s/current'",
                    root, root, root);
     cr_assert_eq(system(sw), 0);
@@ -420,7 +400,6 @@ Test(daemon, reload_switches_tables_for_new_jobs, .timeout = 300)
     free(s);
     free(rl);
     free(sw);
-    free(l1);
     free(id1);
     free(name_a);
     free(t1);
@@ -550,15 +529,7 @@ Test(daemon, sigterm_mid_job_requeues_it, .timeout = 300)
     char *batch = gen_batch(d.dir, "big.837", "300000", "14");
     dmn_start(&d);
     char *id = submit(&d, batch);
-    char *line = fmt("job %s", id);
-    for (int i = 0; i < 2000; i++) {
-        char *r = req(d.sock, line);
-        bool running = strstr(r, "\"state\":\"running\"") != NULL;
-        free(r);
-        if (running)
-            break;
-        usleep(5000);
-    }
+    wait_running(&d, id);
     cr_assert_eq(dmn_stop(&d), 0, "SIGTERM must exit 0");
     dmn_start(&d);
     char *r = wait_job(&d, id, 240);
@@ -568,7 +539,6 @@ Test(daemon, sigterm_mid_job_requeues_it, .timeout = 300)
     cr_assert_eq(dmn_stop(&d), 0);
     free(outputs);
     free(r);
-    free(line);
     free(id);
     free(batch);
     dmn_free(&d);

@@ -282,6 +282,23 @@ static inline char *wait_job(dmn_t *d, const char *id, int seconds)
     return NULL;
 }
 
+/* Waits (up to about 10 s) until job id is running; false if it never was
+ * seen running (it may have ended first). */
+static inline bool wait_running(dmn_t *d, const char *id)
+{
+    char *line = fmt("job %s", id);
+    bool running = false;
+    for (int i = 0; i < 2000 && !running; i++) {
+        char *r = req(d->sock, line);
+        running = r && strstr(r, "\"state\":\"running\"") != NULL;
+        free(r);
+        if (!running)
+            usleep(5000);
+    }
+    free(line);
+    return running;
+}
+
 static inline void expect_state(const char *reply, const char *state)
 {
     char *st = member(reply, "state");

@@ -148,13 +148,6 @@ static double scrub_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Online CPUs: the default thread count. */
-static unsigned long scrub_ncpu(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned long)n;
-}
-
 int cmd_scrub_main(int argc, char **argv)
 {
     scrub_run r = {.outdir = "."};
@@ -166,7 +159,7 @@ int cmd_scrub_main(int argc, char **argv)
     if (a.outdir)
         r.outdir = a.outdir;
     if (a.threads == 0)
-        a.threads = scrub_ncpu();
+        a.threads = scrub_pipe_default_threads();
     r.no_uring = a.no_uring;
     /* The output files follow the same switch as the reader: the flag sets
      * it for the whole process, outputs included. */

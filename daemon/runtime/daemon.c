@@ -66,15 +66,24 @@ static int dmn_load_cfg(const dmn_args *a, cfg **out, char *err, size_t errlen)
             return -CLAIMD_ECFG_TOO_BIG;
         }
         file = malloc((size_t)st.st_size + 1);
-        ssize_t n = file ? read(fd, file, (size_t)st.st_size) : -1;
+        size_t got = 0;
+        ssize_t n = 1;
+        while (file && got < (size_t)st.st_size && n != 0) { /* reads may come short */
+            n = read(fd, file + got, (size_t)st.st_size - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                break;
+            got += (size_t)n;
+        }
         close(fd);
-        if (n < 0) {
+        if (!file || n < 0) {
             free(file);
             snprintf(err, errlen, "%s: cannot read it", a->config);
             return -EIO;
         }
         text = file;
-        len = (size_t)n;
+        len = got;
     }
     char perr[256] = "";
     int rc = cfg_parse(text, len, out, perr, sizeof perr);

@@ -38,19 +38,10 @@ static void dc_time(cbuf *b, const char *key, int64_t t)
     ctl_reply_str(b, key, ts);
 }
 
-static void dc_id_of(const dmn *d, uint64_t seq, char id[JOURNAL_ID_MAX])
+/* A job's members after "job" (each with its leading ','): the caller opens
+ * the object, `{"ok":true,"job":ID` for `job ID`, `{"job":ID` in a list. */
+static void dc_job_rest(const dmn *d, cbuf *b, const job_rec *r)
 {
-    job_rec r;
-    journal_id(seq, journal_get(d->jnl, seq, &r) == 0 ? r.submitted : 0, id);
-}
-
-void dmn_job_json(const dmn *d, cbuf *b, const job_rec *r, bool members_only)
-{
-    char id[JOURNAL_ID_MAX];
-    journal_id(r->seq, r->submitted, id);
-    if (!members_only)
-        cbuf_puts(b, "{\"ok\":true"); /* stripped below for array members */
-    ctl_reply_str(b, "job", id);
     ctl_reply_str(b, "state", job_state_name((job_state)r->state));
     ctl_reply_str(b, "name", r->name);
     ctl_reply_str(b, "source", r->source == JOB_SRC_SOCKET ? "socket" : "inbox");
@@ -66,7 +57,7 @@ void dmn_job_json(const dmn *d, cbuf *b, const job_rec *r, bool members_only)
     ctl_reply_str(b, "reason", r->reason[0] ? r->reason : NULL);
     if (r->repeat_of) {
         char rid[JOURNAL_ID_MAX];
-        dc_id_of(d, r->repeat_of, rid);
+        dmn_job_id(d, r->repeat_of, rid);
         ctl_reply_str(b, "repeat_of", rid);
     } else {
         ctl_reply_str(b, "repeat_of", NULL);
@@ -130,7 +121,7 @@ static void dc_status(dmn *d, cbuf *b)
     pthread_mutex_unlock(&d->mu);
     if (running) {
         char id[JOURNAL_ID_MAX];
-        dc_id_of(d, running, id);
+        dmn_job_id(d, running, id);
         ctl_reply_str(b, "running_job", id);
     } else {
         ctl_reply_str(b, "running_job", NULL);
@@ -176,11 +167,11 @@ static int dc_list_one(void *ctx, const job_rec *r)
     dc_list *l = ctx;
     if (l->n == l->max)
         return 1;
-    cbuf_puts(l->b, l->n ? ",{" : "{");
-    size_t at = l->b->len;
-    dmn_job_json(l->d, l->b, r, true);
-    if (cbuf_error(l->b) == 0 && l->b->len > at && l->b->p[at] == ',')
-        memmove(l->b->p + at, l->b->p + at + 1, l->b->len - at - 1), l->b->len--;
+    char id[JOURNAL_ID_MAX];
+    journal_id(r->seq, r->submitted, id);
+    cbuf_puts(l->b, l->n ? ",{\"job\":" : "{\"job\":");
+    cbuf_json_str(l->b, id, strlen(id));
+    dc_job_rest(l->d, l->b, r);
     cbuf_putc(l->b, '}');
     l->n++;
     return 0;
@@ -225,7 +216,9 @@ static void dc_job(dmn *d, const ctl_req *q, cbuf *b)
     job_rec r;
     if (dc_find(d, q->argv[0], &r, b) != 0)
         return;
-    dmn_job_json(d, b, &r, false);
+    ctl_reply_ok(b);
+    ctl_reply_str(b, "job", q->argv[0]); /* dc_find checked it is r's id */
+    dc_job_rest(d, b, &r);
     ctl_reply_end(b);
 }
 

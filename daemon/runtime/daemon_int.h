@@ -135,7 +135,6 @@ uint64_t dmn_free_mb(const dmn *d); /* the spool's free MiB now; UINT64_MAX if u
 /* daemon_ctl.c: the control socket's handler */
 int dmn_ctl_handle(void *ctx, const ctl_req *req, const ctl_peer *peer, uint64_t tok, cbuf *out);
 void dmn_ctl_audit(void *ctx, const ctl_peer *peer, ctl_verb verb, bool ok, const char *msg);
-void dmn_job_json(const dmn *d, cbuf *b, const job_rec *r, bool members_only);
 
 /* daemon_jobs.c */
 int dmn_spool_init(dmn *d);
@@ -148,5 +147,6 @@ int dmn_submit_open(dmn *d, const char *path, uid_t peer_uid, int *fd, char *err
 int dmn_history_load(dmn *d);
 unsigned dmn_threads_of(const cfg *c); /* threads = auto: the online CPUs */
 void dmn_out_path(const dmn *d, uint64_t seq, int64_t submitted, char *buf, size_t cap);
+void dmn_job_id(const dmn *d, uint64_t seq, char id[JOURNAL_ID_MAX]); /* from the journal */
 
 #endif

@@ -125,20 +125,30 @@ static void dj_path(char *buf, size_t cap, const char *dir, const char *name)
     dj_fmt(buf, cap, "%s/%s", dir, name);
 }
 
-static void dj_job_dir(const dmn *d, const char *base, const job_rec *r, const char *suffix,
+/* BASE/ID+suffix: a job's folder under one of the spool's folders. */
+static void dj_seq_dir(const char *base, uint64_t seq, int64_t submitted, const char *suffix,
                        char *buf, size_t cap)
 {
     char id[JOURNAL_ID_MAX];
-    journal_id(r->seq, r->submitted, id);
+    journal_id(seq, submitted, id);
     dj_fmt(buf, cap, "%s/%s%s", base, id, suffix);
-    (void)d;
+}
+
+static void dj_job_dir(const char *base, const job_rec *r, const char *suffix, char *buf,
+                       size_t cap)
+{
+    dj_seq_dir(base, r->seq, r->submitted, suffix, buf, cap);
 }
 
 void dmn_out_path(const dmn *d, uint64_t seq, int64_t submitted, char *buf, size_t cap)
 {
-    char id[JOURNAL_ID_MAX];
-    journal_id(seq, submitted, id);
-    dj_fmt(buf, cap, "%s/%s", d->out, id);
+    dj_seq_dir(d->out, seq, submitted, "", buf, cap);
+}
+
+void dmn_job_id(const dmn *d, uint64_t seq, char id[JOURNAL_ID_MAX])
+{
+    job_rec r;
+    journal_id(seq, journal_get(d->jnl, seq, &r) == 0 ? r.submitted : 0, id);
 }
 
 /* ---- the spool ---------------------------------------------------------- */
@@ -297,7 +307,8 @@ static void dj_reply(dmn_io *q, cbuf *b)
     cbuf_release(b);
 }
 
-static void dj_reply_err(dmn_io *q, const char *msg, uint64_t job_seq, int64_t job_sub)
+/* {"ok":false,"error":msg} with "job":job_id when job_id is not NULL. */
+static void dj_reply_err(dmn_io *q, const char *msg, const char *job_id)
 {
     if (!q->tok)
         return;
@@ -305,11 +316,9 @@ static void dj_reply_err(dmn_io *q, const char *msg, uint64_t job_seq, int64_t j
     cbuf_init(&b);
     cbuf_puts(&b, "{\"ok\":false,\"error\":");
     cbuf_json_str(&b, msg, strlen(msg));
-    if (job_seq) {
-        char id[JOURNAL_ID_MAX];
-        journal_id(job_seq, job_sub, id);
+    if (job_id) {
         cbuf_puts(&b, ",\"job\":");
-        cbuf_json_str(&b, id, strlen(id));
+        cbuf_json_str(&b, job_id, strlen(job_id));
     }
     cbuf_puts(&b, "}\n");
     dj_reply(q, &b);
@@ -340,15 +349,16 @@ static int dj_take_in(dmn *d, dmn_io *q, const char *intake_name, const char *na
     bool refuse = d->cfg->repeat_policy == CFG_REPEAT_REFUSE;
     pthread_mutex_unlock(&d->mu);
     rc = journal_add(d->jnl, &r, refuse && q->kind == DMN_IO_SUBMIT);
+    char fid[JOURNAL_ID_MAX] = "", repeat_msg[160] = ""; /* the earlier job, if any */
+    if (rc == 0 || rc == -CLAIMD_EJNL_REPEAT) {
+        if (r.repeat_of)
+            dmn_job_id(d, r.repeat_of, fid);
+        dj_fmt(repeat_msg, sizeof repeat_msg,
+               "repeat of job %s (same content); repeat_policy = refuse", fid);
+    }
     if (rc == -CLAIMD_EJNL_REPEAT) {
-        job_rec first;
-        int64_t sub = journal_get(d->jnl, r.repeat_of, &first) == 0 ? first.submitted : 0;
-        char id[JOURNAL_ID_MAX];
-        journal_id(r.repeat_of, sub, id);
-        char msg[160];
-        dj_fmt(msg, sizeof msg, "repeat of job %s (same content); repeat_policy = refuse", id);
-        log_notice(DMN_MOD, "submit refused: %s", msg);
-        dj_reply_err(q, msg, r.repeat_of, sub);
+        log_notice(DMN_MOD, "submit refused: %s", repeat_msg);
+        dj_reply_err(q, repeat_msg, fid);
         unlink(src);
         return 0;
     }
@@ -358,25 +368,20 @@ static int dj_take_in(dmn *d, dmn_io *q, const char *intake_name, const char *na
     journal_id(r.seq, r.submitted, id);
     if (refuse && r.repeat_of) {
         /* from the inbox: recorded as a failed job that keeps its input */
-        job_rec first;
-        int64_t sub = journal_get(d->jnl, r.repeat_of, &first) == 0 ? first.submitted : 0;
-        char fid[JOURNAL_ID_MAX];
-        journal_id(r.repeat_of, sub, fid);
         char dir[PATH_MAX], dst[PATH_MAX];
-        dj_job_dir(d, d->failed, &r, "", dir, sizeof dir);
+        dj_job_dir(d->failed, &r, "", dir, sizeof dir);
         dj_fmt(dst, sizeof dst, "%s/%s", dir, r.name);
         if (dj_mkdir(dir) == 0 && rename(src, dst) == 0)
             r.intake[0] = 0;
         r.state = JOB_FAILED;
         r.ended = time(NULL);
-        dj_fmt(r.reason, sizeof r.reason, "repeat of job %s (same content); repeat_policy = refuse",
-               fid);
+        dj_fmt(r.reason, sizeof r.reason, "%s", repeat_msg);
         journal_put(d->jnl, &r);
         log_notice(DMN_MOD, "job %s (%s): refused as a repeat of job %s", id, r.name, fid);
         return 0;
     }
     char dir[PATH_MAX], dst[PATH_MAX];
-    dj_job_dir(d, d->jobs, &r, "", dir, sizeof dir);
+    dj_job_dir(d->jobs, &r, "", dir, sizeof dir);
     dj_fmt(dst, sizeof dst, "%s/%s", dir, r.name);
     rc = dj_mkdir(dir);
     if (rc == 0 && rename(src, dst) != 0)
@@ -396,13 +401,8 @@ static int dj_take_in(dmn *d, dmn_io *q, const char *intake_name, const char *na
         ctl_reply_ok(&b);
         ctl_reply_str(&b, "job", id);
         ctl_reply_str(&b, "state", "queued");
-        if (r.repeat_of) {
-            job_rec first;
-            char fid[JOURNAL_ID_MAX];
-            journal_id(r.repeat_of,
-                       journal_get(d->jnl, r.repeat_of, &first) == 0 ? first.submitted : 0, fid);
+        if (r.repeat_of)
             ctl_reply_str(&b, "repeat_of", fid);
-        }
         ctl_reply_end(&b);
         dj_reply(q, &b);
     }
@@ -464,7 +464,7 @@ static void dj_io_submit(dmn *d, dmn_io *q)
         char msg[200];
         dj_fmt(msg, sizeof msg, "cannot take the file in: %s", claimd_strerror(rc));
         log_err(DMN_MOD, "submit: %s", msg);
-        dj_reply_err(q, msg, 0, 0);
+        dj_reply_err(q, msg, NULL);
     }
 }
 
@@ -540,15 +540,15 @@ static uint64_t dj_purge_run(dmn *d, uint64_t seq, bool force)
         char path[PATH_MAX];
         int rc = 0;
         if (in) {
-            dj_job_dir(d, d->jobs, &r, "", path, sizeof path);
+            dj_job_dir(d->jobs, &r, "", path, sizeof path);
             rc = dj_rm_rf(path);
-            dj_job_dir(d, d->failed, &r, "", path, sizeof path);
+            dj_job_dir(d->failed, &r, "", path, sizeof path);
             rc = rc ? rc : dj_rm_rf(path);
             if (rc == 0)
                 r.flags |= JOB_F_INPUT_PURGED;
         }
         if (outp && rc == 0) {
-            dj_job_dir(d, d->out, &r, "", path, sizeof path);
+            dj_job_dir(d->out, &r, "", path, sizeof path);
             rc = dj_rm_rf(path);
             if (rc == 0)
                 r.flags |= JOB_F_OUTPUT_PURGED;
@@ -796,15 +796,15 @@ static int dj_recover_one(void *ctx, const job_rec *r)
     if (r->state != JOB_QUEUED)
         return 0;
     char path[PATH_MAX];
-    dj_job_dir(d, d->tmp, r, ".out", path, sizeof path);
+    dj_job_dir(d->tmp, r, ".out", path, sizeof path);
     dj_rm_rf(path);
-    dj_job_dir(d, d->out, r, "", path, sizeof path);
+    dj_job_dir(d->out, r, "", path, sizeof path);
     dj_rm_rf(path);
     if (!r->intake[0])
         return 0;
     char src[PATH_MAX], dir[PATH_MAX], dst[PATH_MAX];
     dj_path(src, sizeof src, d->intake, r->intake);
-    dj_job_dir(d, d->jobs, r, "", dir, sizeof dir);
+    dj_job_dir(d->jobs, r, "", dir, sizeof dir);
     dj_fmt(dst, sizeof dst, "%s/%s", dir, r->name);
     job_rec u = *r;
     if ((dj_mkdir(dir) == 0 && rename(src, dst) == 0) || access(dst, F_OK) == 0) {
@@ -961,12 +961,6 @@ static int dj_fps_add(void *ctx, const fp128 *f)
 
 /* ---- the runner --------------------------------------------------------- */
 
-static unsigned dj_ncpu(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
-}
-
 typedef struct dj_job {
     job_rec r;
     char id[JOURNAL_ID_MAX];
@@ -981,11 +975,11 @@ typedef struct dj_job {
 static int dj_run(dmn *d, dj_job *j, uint64_t *claims)
 {
     char input[PATH_MAX], tmp[PATH_MAX], out[PATH_MAX];
-    dj_job_dir(d, d->jobs, &j->r, "", input, sizeof input);
+    dj_job_dir(d->jobs, &j->r, "", input, sizeof input);
     size_t l = strlen(input);
     dj_fmt(input + l, sizeof input - l, "/%s", j->r.name);
-    dj_job_dir(d, d->tmp, &j->r, ".out", tmp, sizeof tmp);
-    dj_job_dir(d, d->out, &j->r, "", out, sizeof out);
+    dj_job_dir(d->tmp, &j->r, ".out", tmp, sizeof tmp);
+    dj_job_dir(d->out, &j->r, "", out, sizeof out);
     dj_rm_rf(tmp);
     dj_rm_rf(out);
     int rc = dj_mkdir(tmp);
@@ -1078,8 +1072,8 @@ static void dj_end(dmn *d, dj_job *j, int rc)
     dj_fmt(r->reason, sizeof r->reason, "%s", claimd_strerror(rc));
     /* the input and the reason go to failed/ID/ */
     char from[PATH_MAX], to[PATH_MAX];
-    dj_job_dir(d, d->jobs, r, "", from, sizeof from);
-    dj_job_dir(d, d->failed, r, "", to, sizeof to);
+    dj_job_dir(d->jobs, r, "", from, sizeof from);
+    dj_job_dir(d->failed, r, "", to, sizeof to);
     if (rename(from, to) == 0) {
         char rp[PATH_MAX];
         dj_fmt(rp, sizeof rp, "%s/reason.txt", to);
@@ -1190,5 +1184,5 @@ void *dmn_runner_main(void *arg)
 
 unsigned dmn_threads_of(const cfg *c)
 {
-    return c->threads ? c->threads : dj_ncpu();
+    return c->threads ? c->threads : scrub_pipe_default_threads();
 }

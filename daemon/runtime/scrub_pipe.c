@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PIPE_UNIT_CLAIMS 256 /* claims per unit */
 #define PIPE_UNIT_MARKS  64  /* envelope markers per unit */
@@ -577,6 +578,12 @@ static int pipe_alloc(scrub_pipe *p)
             rc = ring_mpmc_push(p->free, &p->units[i]);
     }
     return rc;
+}
+
+unsigned scrub_pipe_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
 }
 
 int scrub_pipe_create(scrub_pipe **out, scrub_run *r, unsigned nworkers)

@@ -36,6 +36,9 @@ int scrub_pipe_file(scrub_pipe *p, scrub_file *f, const char *path);
  * adds its counts to r's totals. Returns 0 or the file's error (logged). */
 int scrub_run_file(scrub_run *r, scrub_pipe *p, const char *path);
 
+/* The default thread count: the online CPUs (1..1024). */
+unsigned scrub_pipe_default_threads(void);
+
 /* Stops and joins the workers, frees everything; NULL is a no-op. */
 void scrub_pipe_free(scrub_pipe *p);
 

@@ -198,13 +198,14 @@ void x12_loops_init(x12_walker *w)
     } names[] = {{X12_S_ST, X12_ID2('S', 'T')},       {X12_S_SE, X12_ID2('S', 'E')},
                  {X12_S_BHT, X12_ID3('B', 'H', 'T')}, {X12_S_HL, X12_ID2('H', 'L')},
                  {X12_S_NM1, X12_ID3('N', 'M', '1')}, {X12_S_N4, X12_ID2('N', '4')},
-                 {X12_S_REF, X12_ID3('R', 'E', 'F')}, {X12_S_SBR, X12_ID3('S', 'B', 'R')},
-                 {X12_S_PAT, X12_ID3('P', 'A', 'T')}, {X12_S_DMG, X12_ID3('D', 'M', 'G')},
-                 {X12_S_CLM, X12_ID3('C', 'L', 'M')}, {X12_S_DTP, X12_ID3('D', 'T', 'P')},
-                 {X12_S_HI, X12_ID2('H', 'I')},       {X12_S_LX, X12_ID2('L', 'X')},
-                 {X12_S_SV1, X12_ID3('S', 'V', '1')}, {X12_S_SV2, X12_ID3('S', 'V', '2')},
-                 {X12_S_PRV, X12_ID3('P', 'R', 'V')}, {X12_S_LIN, X12_ID3('L', 'I', 'N')},
-                 {X12_S_SVD, X12_ID3('S', 'V', 'D')}, {X12_S_LQ, X12_ID2('L', 'Q')}};
+                 {X12_S_N3, X12_ID2('N', '3')},       {X12_S_REF, X12_ID3('R', 'E', 'F')},
+                 {X12_S_SBR, X12_ID3('S', 'B', 'R')}, {X12_S_PAT, X12_ID3('P', 'A', 'T')},
+                 {X12_S_DMG, X12_ID3('D', 'M', 'G')}, {X12_S_CLM, X12_ID3('C', 'L', 'M')},
+                 {X12_S_DTP, X12_ID3('D', 'T', 'P')}, {X12_S_HI, X12_ID2('H', 'I')},
+                 {X12_S_LX, X12_ID2('L', 'X')},       {X12_S_SV1, X12_ID3('S', 'V', '1')},
+                 {X12_S_SV2, X12_ID3('S', 'V', '2')}, {X12_S_PRV, X12_ID3('P', 'R', 'V')},
+                 {X12_S_LIN, X12_ID3('L', 'I', 'N')}, {X12_S_SVD, X12_ID3('S', 'V', 'D')},
+                 {X12_S_LQ, X12_ID2('L', 'Q')}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert(x12_sid(names[i].id) == names[i].sid);
     (void)names;
@@ -631,13 +632,8 @@ static void x12_ref_fields(x12_walker *w, const x12_seg *s, int loop)
     }
 }
 
-static void x12_dmg_fields(x12_walker *w, const x12_seg *s, int loop)
+void x12_dmg_store(x12_walker *w, int loop, uint32_t dob, char sex)
 {
-    uint32_t dob = 0;
-    clm_parse_date(x12_eptr(s, 2), x12_elen(s, 2), &dob);
-    char sex = x12_elen(s, 3) ? x12_eptr(s, 3)[0] : 0;
-    if (sex >= 'a' && sex <= 'z')
-        sex = (char)(sex - 32);
     if (loop == L_2010BA) {
         w->tmpl.sub_dob = dob;
         w->tmpl.sub_sex = sex;
@@ -645,6 +641,16 @@ static void x12_dmg_fields(x12_walker *w, const x12_seg *s, int loop)
         w->tmpl.pat_dob = dob;
         w->tmpl.pat_sex = sex;
     }
+}
+
+static void x12_dmg_fields(x12_walker *w, const x12_seg *s, int loop)
+{
+    uint32_t dob = 0;
+    clm_parse_date(x12_eptr(s, 2), x12_elen(s, 2), &dob);
+    char sex = x12_elen(s, 3) ? x12_eptr(s, 3)[0] : 0;
+    if (sex >= 'a' && sex <= 'z')
+        sex = (char)(sex - 32);
+    x12_dmg_store(w, loop, dob, sex);
 }
 
 static int x12_clm_fields(x12_walker *w, const x12_seg *s)
@@ -710,7 +716,13 @@ static int x12_dtp_dates(x12_walker *w, const x12_seg *s, uint32_t *from, uint32
 static void x12_dtp_fields(x12_walker *w, const x12_seg *s, int loop)
 {
     uint32_t from = 0, to = 0;
-    if (x12_dtp_dates(w, s, &from, &to) != 0 || !w->in_claim)
+    if (x12_dtp_dates(w, s, &from, &to) == 0)
+        x12_dtp_store(w, s, loop, from, to);
+}
+
+void x12_dtp_store(x12_walker *w, const x12_seg *s, int loop, uint32_t from, uint32_t to)
+{
+    if (!w->in_claim)
         return;
     clm_claim *c = &w->cur;
     if (loop == L_2300 && x12_elem_is(s, 1, "434")) {
@@ -785,6 +797,12 @@ static void x12_lx_fields(x12_walker *w, const x12_seg *s)
     uint32_t n = x12_parse_u32(v, &ok);
     if (v.n && ok && n != w->lx_last + 1)
         x12_elem_err(w, s, 1, 0, 554, X12_IK4_BAD_CODE, v);
+    x12_lx_store(w, s, n, ok);
+}
+
+/* LX01 read (ok) or not: the sequence moves on, and a line begins. */
+void x12_lx_store(x12_walker *w, const x12_seg *s, uint32_t n, int ok)
+{
     w->lx_last = ok ? n : w->lx_last + 1;
     if (!w->in_claim)
         return;
@@ -953,8 +971,11 @@ int x12_loops_segment(x12_walker *w, const x12_seg *s, int sid)
             return 0;
     }
     x12_loop_count(w, s, sid);
+    int fast = x12_fast_segment(w, s, sid, loop);
+    if (fast == X12_FAST_DONE)
+        return 0;
     /* Element syntax after routing, so errors name the loop the segment is in. */
-    if (sid < X12_NSPEC)
+    if (sid < X12_NSPEC && fast == X12_FAST_NONE)
         x12_check_seg(w, s, sid);
     if (sid == X12_S_CLM)
         return x12_clm_fields(w, s);

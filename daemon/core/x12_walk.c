@@ -907,6 +907,11 @@ void x12_walker_free(x12_walker *w)
     free(w);
 }
 
+void x12_walker_force_general(x12_walker *w, bool on)
+{
+    w->general = on;
+}
+
 uint64_t x12_walker_error_off(const x12_walker *w)
 {
     return w->err_off;

@@ -91,6 +91,7 @@ enum { X12_EF_LEN, X12_EF_R, X12_EF_N, X12_EF_CODE, X12_EF_SLOW };
 
 struct x12_walker {
     x12_sink sink;
+    int general; /* every segment takes the general path (x12_walker_force_general) */
     enum x12_wstate state;
     x12_delims d;
     uint64_t base; /* input offset of the next buffer's first byte */
@@ -232,8 +233,20 @@ clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);
 
 /* x12_loops.c */
 void x12_loops_init(x12_walker *w);
+/* The field stores the general path and x12_fast.c share. */
+void x12_lx_store(x12_walker *w, const x12_seg *s, uint32_t n, int ok);
+void x12_dtp_store(x12_walker *w, const x12_seg *s, int loop, uint32_t from, uint32_t to);
+void x12_dmg_store(x12_walker *w, int loop, uint32_t dob, char sex);
 void x12_loops_begin_txn(x12_walker *w);
 int x12_loops_segment(x12_walker *w, const x12_seg *s, int sid);
 int x12_loops_close_txn(x12_walker *w);
+
+/* x12_fast.c: what x12_fast_segment() did with a segment. */
+enum {
+    X12_FAST_NONE,    /* nothing: the general check and fields follow */
+    X12_FAST_CHECKED, /* its elements are clean: the fields follow */
+    X12_FAST_DONE,    /* clean, and its fields are filled */
+};
+int x12_fast_segment(x12_walker *w, const x12_seg *s, int sid, int loop);
 
 #endif

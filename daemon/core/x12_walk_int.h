@@ -51,6 +51,7 @@ enum x12_sid_name {
     X12_S_BHT = 4,
     X12_S_HL = 5,
     X12_S_NM1 = 6,
+    X12_S_N3 = 7,
     X12_S_N4 = 8,
     X12_S_REF = 9,
     X12_S_SBR = 10,

@@ -301,6 +301,11 @@ int x12_walker_feed(x12_walker *w, const char *buf, size_t len, size_t *used);
  * -CLAIMD_EX12_NOT_X12 for an input with no ISA at all. */
 int x12_walker_finish(x12_walker *w, const char *buf, size_t len);
 
+/* Makes the walker read every segment through its general, table-driven
+ * checks instead of the per-segment fast handlers (x12_fast.c). The results
+ * are the same either way; tests and the fuzz target compare the two. */
+void x12_walker_force_general(x12_walker *w, bool on);
+
 /* Byte offset where the last error was found (for messages). */
 uint64_t x12_walker_error_off(const x12_walker *w);
 

@@ -5,7 +5,9 @@
  * interchanges), each chunk from its own exactly-sized heap copy, then
  * finished. The sink reads every field of every record handed out and checks
  * the documented invariants (NUL-terminated fields, counts within the model's
- * arrays, callback order); any violation aborts.
+ * arrays, callback order); any violation aborts. Each input is walked twice,
+ * through the per-segment fast handlers and through the general checks only,
+ * and the two walks (claims, errors, verdicts, 999 and TA1 bytes) must agree.
  */
 #include "x12_fuzz_util.h"
 
@@ -27,7 +29,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cuts[0] = cuts[1];
         cuts[1] = t;
     }
-    xf_rec r;
-    xf_walk(data, size, cuts, ncuts, &r);
+    /* The per-segment fast handlers and the general checks must agree on
+     * everything: claims, errors, verdicts and the 999 built from them. */
+    xf_rec fast, general;
+    uint64_t fast_ack, general_ack;
+    xf_walk_mode(data, size, cuts, ncuts, &fast, &fast_ack, false);
+    xf_walk_mode(data, size, cuts, ncuts, &general, &general_ack, true);
+    if (!xf_rec_equal(&fast, &general) || fast_ack != general_ack) {
+        fprintf(stderr,
+                "x12 fuzz: fast and general walks differ: rc %d/%d claims %llu/%llu claim_h %s "
+                "verdict_h %s 999/TA1 %s\n",
+                fast.rc, general.rc, (unsigned long long)fast.claims,
+                (unsigned long long)general.claims,
+                fast.claim_h == general.claim_h ? "same" : "DIFF",
+                fast.verdict_h == general.verdict_h ? "same" : "DIFF",
+                fast_ack == general_ack ? "same" : "DIFF");
+        abort();
+    }
     return 0;
 }

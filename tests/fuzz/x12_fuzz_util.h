@@ -13,6 +13,7 @@
 #include "claimd/claim.h"
 #include "claimd/x12.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,9 +332,11 @@ static inline size_t xf_feed(x12_walker *w, const uint8_t *data, size_t start, s
 /* Walks data[0..size) fed as chunks ending at cuts[0] < cuts[1] < ... (each
  * at most size), then the rest, then finish. Fills *r. When ack_h is not
  * NULL, the events also go to a 999 builder (first, as xfeed_walk_acked
- * does) and *ack_h is a hash of the 999 text and the TA1 text it built. */
-static inline void xf_walk_ack(const uint8_t *data, size_t size, const size_t *cuts, size_t ncuts,
-                               xf_rec *r, uint64_t *ack_h)
+ * does) and *ack_h is a hash of the 999 text and the TA1 text it built.
+ * With general set, the walker reads every segment through its general
+ * checks (x12_walker_force_general): both ways must give the same record. */
+static inline void xf_walk_mode(const uint8_t *data, size_t size, const size_t *cuts, size_t ncuts,
+                                xf_rec *r, uint64_t *ack_h, bool general)
 {
     xf_rec_init(r);
     x12_sink rsink = xf_sink(r), sink = rsink;
@@ -347,6 +350,7 @@ static inline void xf_walk_ack(const uint8_t *data, size_t size, const size_t *c
     }
     x12_walker *w = NULL;
     XF_CHECK(x12_walker_create(&sink, &w) == 0);
+    x12_walker_force_general(w, general);
     size_t start = 0;
     int rc = 0;
     for (size_t i = 0; i <= ncuts && rc == 0; i++) {
@@ -384,6 +388,12 @@ static inline void xf_walk_ack(const uint8_t *data, size_t size, const size_t *c
         *ack_h = xf_mix(h, tta1, nta1);
         ack_999_free(ack);
     }
+}
+
+static inline void xf_walk_ack(const uint8_t *data, size_t size, const size_t *cuts, size_t ncuts,
+                               xf_rec *r, uint64_t *ack_h)
+{
+    xf_walk_mode(data, size, cuts, ncuts, r, ack_h, false);
 }
 
 static inline void xf_walk(const uint8_t *data, size_t size, const size_t *cuts, size_t ncuts,

@@ -1,0 +1,398 @@
+/* x12_fast: the segments an 837 is made of, checked (and for the busiest,
+ * filled) in one pass when they are clean.
+ *
+ * The general path reads a segment twice: x12_check_seg() walks the element
+ * table (x12_spec.c) and x12_fields() (x12_loops.c) then splits, parses and
+ * copies the values the claim model keeps. Here each hot segment has a
+ * handler that knows its elements: it decides "clean" with the checks
+ * written out for that segment, and for LX, DTP, DMG and SV1 it parses each
+ * value once for both the check and the field.
+ *
+ * The contract that keeps both paths telling the same story: a handler
+ * answers X12_FAST_NONE, having changed nothing, for anything it is not sure
+ * is clean (an error, a claim issue, a lower-case code, a value past the
+ * plain forms), and the general path then does everything, so the error
+ * reports (the IK3/IK4 order and codes) only ever come from it. When a
+ * handler answers X12_FAST_CHECKED the general check would have found
+ * nothing; X12_FAST_DONE also means the fields are filled as x12_fields()
+ * would fill them. Tests and the fuzz target run every input through both
+ * paths (x12_walker_force_general) and compare.
+ */
+#include "x12_walk.h"
+
+#include <string.h>
+
+/* Element i of a segment with at most X12_SEG_MAX_ELEMS elements. */
+static inline x12_slice fx_el(const x12_seg *s, uint32_t i)
+{
+    if (i >= s->nelem)
+        return (x12_slice){s->p + s->len, 0};
+    return (x12_slice){s->p + s->el[i], s->el[i + 1] - 1 - s->el[i]};
+}
+
+/* A required value of min..max bytes (min >= 1). */
+static inline int fx_req(uint32_t n, uint32_t min, uint32_t max)
+{
+    return n - min <= max - min;
+}
+
+/* An optional value: absent, or min..max bytes. */
+static inline int fx_opt(uint32_t n, uint32_t min, uint32_t max)
+{
+    return n == 0 || n - min <= max - min;
+}
+
+/* A one-byte code from an upper-case set (a lower-case code is left to the
+ * general path, which accepts it). */
+static inline int fx_code1(x12_slice v, const char *set)
+{
+    return v.n == 1 && v.p[0] && strchr(set, v.p[0]) != NULL;
+}
+
+/* A decimal as both x12_num_len() and clm_parse_fixed()'s exact path read
+ * it: digits with at most one point, 1-12 digits, at most `scale` decimals,
+ * at most 13 bytes, no sign. The value is scaled by 10^scale. -1 otherwise
+ * (a sign, rounding, a long value: the general path). */
+static inline int fx_fixed(x12_slice v, unsigned scale, int64_t *out)
+{
+    if (v.n == 0 || v.n > 13)
+        return -1;
+    int64_t x = 0;
+    unsigned digits = 0, frac = 0, dot = 0;
+    for (uint32_t i = 0; i < v.n; i++) {
+        unsigned d = (unsigned char)v.p[i] - '0';
+        if (d <= 9) {
+            x = x * 10 + d;
+            digits++;
+            frac += dot;
+        } else if (v.p[i] == '.' && !dot) {
+            dot = 1;
+        } else {
+            return -1;
+        }
+    }
+    if (!digits || digits > 12 || frac > scale)
+        return -1;
+    for (; frac < scale; frac++)
+        x *= 10;
+    *out = x;
+    return 0;
+}
+
+/* An unsigned integer of 1..max_digits digits (max_digits <= 9). */
+static inline int fx_uint(x12_slice v, uint32_t max_digits, uint32_t *out)
+{
+    if (v.n == 0 || v.n > max_digits)
+        return -1;
+    uint32_t x = 0;
+    for (uint32_t i = 0; i < v.n; i++) {
+        unsigned d = (unsigned char)v.p[i] - '0';
+        if (d > 9)
+            return -1;
+        x = x * 10 + d;
+    }
+    *out = x;
+    return 0;
+}
+
+/* A number as x12_num_len() accepts it, with min..max digits (a sign and
+ * a point do not count). */
+static inline int fx_num(x12_slice v, int decimal, uint32_t min, uint32_t max)
+{
+    uint32_t i = 0, digits = 0, dots = 0;
+    if (v.n && v.p[0] == '-')
+        i++;
+    for (; i < v.n; i++) {
+        unsigned d = (unsigned char)v.p[i] - '0';
+        if (d <= 9)
+            digits++;
+        else if (decimal && v.p[i] == '.' && !dots)
+            dots++;
+        else
+            return 0;
+    }
+    return digits >= min && digits <= max && digits > 0;
+}
+
+/* Optional elements from..to of plain types (AN, or ID without a code list),
+ * their lengths from the tables. */
+static inline int fx_opts(const x12_seg *s, uint32_t from, uint32_t to, const uint8_t *min,
+                          const uint8_t *max)
+{
+    uint32_t last = s->nelem - 1 < to ? s->nelem - 1 : to;
+    for (uint32_t i = from; i <= last; i++)
+        if (!fx_opt(s->el[i + 1] - 1 - s->el[i], min[i], max[i]))
+            return 0;
+    return 1;
+}
+
+/* ---- checks only --------------------------------------------------------- */
+
+static int fx_hl(const x12_seg *s)
+{
+    if (s->nelem > 5)
+        return X12_FAST_NONE;
+    x12_slice lvl = fx_el(s, 3), chld = fx_el(s, 4);
+    int ok = fx_req(fx_el(s, 1).n, 1, 12) && fx_opt(fx_el(s, 2).n, 1, 12) && lvl.n == 2 &&
+             lvl.p[0] == '2' && (lvl.p[1] == '0' || lvl.p[1] == '2' || lvl.p[1] == '3') &&
+             (chld.n == 0 || fx_code1(chld, "01"));
+    return ok ? X12_FAST_DONE : X12_FAST_NONE;
+}
+
+static int fx_nm1(const x12_seg *s)
+{
+    /* NM101 .. NM112 (index 0 unused) */
+    static const uint8_t min[] = {0, 2, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1};
+    static const uint8_t max[] = {0, 3, 1, 60, 35, 25, 10, 10, 2, 80, 2, 3, 60};
+    if (s->nelem > 13 || s->nelem < 3)
+        return X12_FAST_NONE;
+    int ok =
+        fx_req(fx_el(s, 1).n, 2, 3) && fx_code1(fx_el(s, 2), "12") && fx_opts(s, 3, 12, min, max);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_n3(const x12_seg *s)
+{
+    if (s->nelem > 3)
+        return X12_FAST_NONE;
+    int ok = fx_req(fx_el(s, 1).n, 1, 55) && fx_opt(fx_el(s, 2).n, 1, 55);
+    return ok ? X12_FAST_DONE : X12_FAST_NONE;
+}
+
+static int fx_n4(const x12_seg *s)
+{
+    static const uint8_t min[] = {0, 2, 2, 3, 2, 1, 1, 1};
+    static const uint8_t max[] = {0, 30, 2, 15, 3, 2, 30, 3};
+    if (s->nelem > 8)
+        return X12_FAST_NONE;
+    return fx_opts(s, 1, 7, min, max) ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_ref(const x12_seg *s)
+{
+    if (s->nelem > 4 || s->nelem < 3)
+        return X12_FAST_NONE; /* REF04 is a composite: the general path */
+    int ok =
+        fx_req(fx_el(s, 1).n, 2, 3) && fx_req(fx_el(s, 2).n, 1, 50) && fx_opt(fx_el(s, 3).n, 1, 80);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_sbr(const x12_seg *s)
+{
+    static const uint8_t min[] = {0, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+    static const uint8_t max[] = {0, 1, 2, 50, 60, 3, 1, 1, 2, 2};
+    if (s->nelem > 10 || s->nelem < 2)
+        return X12_FAST_NONE;
+    int ok = fx_code1(fx_el(s, 1), "ABCDEFGHPSTU") && fx_opts(s, 2, 9, min, max);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_pat(const x12_seg *s)
+{
+    static const uint8_t min[] = {0, 2, 1, 1, 1, 2, 1, 2};
+    static const uint8_t max[] = {0, 2, 1, 1, 1, 3, 35, 2};
+    if (s->nelem > 8) /* PAT08 (a weight) and PAT09: the general path */
+        return X12_FAST_NONE;
+    return fx_opts(s, 1, 7, min, max) ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_prv(const x12_seg *s)
+{
+    if (s->nelem != 4)
+        return X12_FAST_NONE;
+    int ok =
+        fx_req(fx_el(s, 1).n, 1, 3) && fx_req(fx_el(s, 2).n, 2, 3) && fx_req(fx_el(s, 3).n, 1, 50);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_clm(const x12_seg *s)
+{
+    /* CLM01 .. CLM20; CLM02 (R), CLM05 and CLM11 (composites) apart */
+    static const uint8_t min[] = {0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1};
+    static const uint8_t max[] = {0, 38, 0, 2, 2, 0, 1, 1, 1, 1, 1, 0, 3, 2, 2, 1, 1, 1, 1, 3, 2};
+    if (s->nelem > 21 || s->nelem < 6)
+        return X12_FAST_NONE;
+    x12_slice f6 = fx_el(s, 6);
+    int ok = fx_req(fx_el(s, 1).n, 1, 38) && fx_num(fx_el(s, 2), 1, 1, 18) &&
+             fx_opts(s, 3, 4, min, max) && fx_el(s, 5).n && (f6.n == 0 || fx_code1(f6, "YN")) &&
+             fx_opts(s, 7, 10, min, max) && fx_opts(s, 12, 20, min, max);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_hi(const x12_seg *s)
+{
+    /* Composites: only HI01 is required; their parts are the fields' business. */
+    if (s->nelem > 13 || s->nelem < 2 || !fx_el(s, 1).n)
+        return X12_FAST_NONE;
+    return X12_FAST_CHECKED;
+}
+
+/* ---- checked and filled -------------------------------------------------- */
+
+static int fx_lx(x12_walker *w, const x12_seg *s)
+{
+    uint32_t n;
+    if (s->nelem != 2 || fx_uint(fx_el(s, 1), 6, &n) != 0 || n != w->lx_last + 1)
+        return X12_FAST_NONE;
+    x12_lx_store(w, s, n, 1);
+    return X12_FAST_DONE;
+}
+
+static int fx_dtp(x12_walker *w, const x12_seg *s, int loop)
+{
+    if (s->nelem != 4)
+        return X12_FAST_NONE;
+    x12_slice fmt = fx_el(s, 2), v = fx_el(s, 3);
+    uint32_t from, to;
+    if (!fx_req(fx_el(s, 1).n, 3, 3))
+        return X12_FAST_NONE;
+    if (fmt.n == 2 && fmt.p[0] == 'D' && fmt.p[1] == '8') {
+        if (clm_parse_date(v.p, v.n, &from) != 0)
+            return X12_FAST_NONE;
+        to = from;
+    } else if (fmt.n == 3 && memcmp(fmt.p, "RD8", 3) == 0) {
+        if (v.n != 17 || v.p[8] != '-' || clm_parse_date(v.p, 8, &from) != 0 ||
+            clm_parse_date(v.p + 9, 8, &to) != 0 || to < from)
+            return X12_FAST_NONE;
+    } else {
+        return X12_FAST_NONE;
+    }
+    x12_dtp_store(w, s, loop, from, to);
+    return X12_FAST_DONE;
+}
+
+static int fx_dmg(x12_walker *w, const x12_seg *s, int loop)
+{
+    uint32_t dob;
+    x12_slice fmt = fx_el(s, 1), sex = fx_el(s, 3);
+    if (s->nelem != 4 || fmt.n != 2 || fmt.p[0] != 'D' || fmt.p[1] != '8' || !fx_code1(sex, "MFU"))
+        return X12_FAST_NONE;
+    x12_slice d = fx_el(s, 2);
+    if (clm_parse_date(d.p, d.n, &dob) != 0)
+        return X12_FAST_NONE;
+    x12_dmg_store(w, loop, dob, sex.p[0]);
+    return X12_FAST_DONE;
+}
+
+/* Copies a value known to fit, upper-casing ASCII letters. */
+static inline void fx_upper(char *dst, x12_slice v)
+{
+    for (uint32_t i = 0; i < v.n; i++) {
+        char c = v.p[i];
+        dst[i] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+    }
+    dst[v.n] = 0;
+}
+
+/* Splits a composite into at most max parts; the count, or -1 when there
+ * are more (the general path then decides). */
+static inline int fx_split(x12_slice v, char sep, x12_slice *out, uint32_t max)
+{
+    uint32_t k = 0;
+    const char *p = v.p, *end = v.p + v.n;
+    for (;;) {
+        const char *c = p;
+        while (c < end && *c != sep)
+            c++;
+        if (k == max)
+            return -1;
+        out[k++] = (x12_slice){p, (uint32_t)(c - p)};
+        if (c == end)
+            return (int)k;
+        p = c + 1;
+    }
+}
+
+/* Does a value hold a NUL byte? x12_slice_copy_upper() stops upper-casing
+ * there; such values take the general path. */
+static inline int fx_has_nul(x12_slice v)
+{
+    return memchr(v.p, 0, v.n) != NULL;
+}
+
+static int fx_sv1(x12_walker *w, const x12_seg *s)
+{
+    clm_line *l = w->in_claim && w->in_line && w->cur.nlines ? &w->lines[w->cur.nlines - 1] : NULL;
+    if (!l || w->txn_type != CLM_TYPE_837P || s->nelem < 5 || s->nelem > 8)
+        return X12_FAST_NONE;
+    x12_slice proc[6], ptr[4] = {{0}};
+    int nproc = fx_split(fx_el(s, 1), w->d.comp, proc, 6);
+    if (nproc < 2 || !proc[0].n || proc[0].n > 2 || !proc[1].n || proc[1].n > 8 ||
+        fx_has_nul(proc[0]) || fx_has_nul(proc[1]))
+        return X12_FAST_NONE;
+    for (int m = 2; m < nproc; m++)
+        if (proc[m].n > 2 || fx_has_nul(proc[m]))
+            return X12_FAST_NONE;
+    int64_t charge, units;
+    x12_slice unit = fx_el(s, 3), pos = fx_el(s, 5);
+    if (fx_fixed(fx_el(s, 2), 2, &charge) != 0 || fx_fixed(fx_el(s, 4), 3, &units) != 0 ||
+        units > INT64_C(4000000000) || unit.n != 2 ||
+        !((unit.p[0] == 'U' && unit.p[1] == 'N') || (unit.p[0] == 'M' && unit.p[1] == 'J')) ||
+        !fx_opt(pos.n, 1, 2) || !fx_opt(fx_el(s, 6).n, 1, 2))
+        return X12_FAST_NONE;
+    int nptr = 0;
+    uint32_t pv[4];
+    if (fx_el(s, 7).n) {
+        nptr = fx_split(fx_el(s, 7), w->d.comp, ptr, 4);
+        if (nptr < 0)
+            return X12_FAST_NONE;
+        for (int k = 0; k < nptr; k++)
+            if (ptr[k].n && (fx_uint(ptr[k], 9, &pv[k]) != 0 || pv[k] == 0 || pv[k] > 99))
+                return X12_FAST_NONE;
+    }
+    /* Clean: fill the line as x12_sv1_fields() does. */
+    l->seg_index = w->seg_pos;
+    fx_upper(l->qual, proc[0]);
+    fx_upper(l->code, proc[1]);
+    for (int m = 2; m < nproc; m++)
+        if (proc[m].n)
+            fx_upper(l->mods[l->nmods++], proc[m]);
+    l->charge = charge;
+    l->units_milli = (uint32_t)units;
+    memcpy(l->unit_type, unit.p, 2);
+    l->unit_type[2] = 0;
+    memcpy(l->pos, pos.p, pos.n);
+    l->pos[pos.n] = 0;
+    for (int k = 0; k < nptr; k++)
+        if (ptr[k].n)
+            l->ptrs[l->nptrs++] = (uint8_t)pv[k];
+    return X12_FAST_DONE;
+}
+
+int x12_fast_segment(x12_walker *w, const x12_seg *s, int sid, int loop)
+{
+    if (w->general)
+        return X12_FAST_NONE;
+    switch (sid) {
+    case X12_S_HL:
+        return fx_hl(s);
+    case X12_S_NM1:
+        return fx_nm1(s);
+    case X12_S_N3:
+        return fx_n3(s);
+    case X12_S_N4:
+        return fx_n4(s);
+    case X12_S_REF:
+        return fx_ref(s);
+    case X12_S_SBR:
+        return fx_sbr(s);
+    case X12_S_PAT:
+        return fx_pat(s);
+    case X12_S_PRV:
+        return fx_prv(s);
+    case X12_S_DMG:
+        return fx_dmg(w, s, loop);
+    case X12_S_CLM:
+        return fx_clm(s);
+    case X12_S_HI:
+        return fx_hi(s);
+    case X12_S_DTP:
+        return fx_dtp(w, s, loop);
+    case X12_S_LX:
+        return fx_lx(w, s);
+    case X12_S_SV1:
+        return fx_sv1(w, s);
+    default:
+        return X12_FAST_NONE;
+    }
+}

@@ -219,14 +219,6 @@ static int fx_clm(const x12_seg *s)
     return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
 }
 
-static int fx_hi(const x12_seg *s)
-{
-    /* Composites: only HI01 is required; their parts are the fields' business. */
-    if (s->nelem > 13 || s->nelem < 2 || !fx_el(s, 1).n)
-        return X12_FAST_NONE;
-    return X12_FAST_CHECKED;
-}
-
 /* ---- checked and filled -------------------------------------------------- */
 
 static int fx_lx(x12_walker *w, const x12_seg *s)
@@ -310,6 +302,59 @@ static inline int fx_has_nul(x12_slice v)
     return memchr(v.p, 0, v.n) != NULL;
 }
 
+/* A diagnosis qualifier as x12_hi_fields() takes one (upper case only). */
+static inline int fx_dx_qual(x12_slice q)
+{
+    static const char dx3[][4] = {"ABK", "ABF", "ABJ", "APR", "ABN"};
+    static const char dx2[][3] = {"BK", "BF", "BJ", "PR", "BN"};
+    if (q.n == 3) {
+        for (size_t i = 0; i < sizeof dx3 / sizeof dx3[0]; i++)
+            if (memcmp(q.p, dx3[i], 3) == 0)
+                return 1;
+    } else if (q.n == 2) {
+        for (size_t i = 0; i < sizeof dx2 / sizeof dx2[0]; i++)
+            if (memcmp(q.p, dx2[i], 2) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
+{
+    /* Composites: only HI01 is required. Outside a claim's 2300 the fields
+     * read nothing; inside, each part is a diagnosis "QUAL:CODE". */
+    if (s->nelem > 13 || s->nelem < 2 || !fx_el(s, 1).n)
+        return X12_FAST_NONE;
+    if (loop != L_2300)
+        return X12_FAST_DONE;
+    if (!w->in_claim)
+        return X12_FAST_CHECKED;
+    x12_slice q[12], code[12];
+    uint32_t n = 0;
+    for (uint32_t j = 1; j < s->nelem; j++) {
+        x12_slice v = fx_el(s, j), part[2];
+        if (!v.n)
+            continue;
+        /* Two parts only: a present-on-admission flag (part 9) is 837I's. */
+        if (fx_split(v, w->d.comp, part, 2) != 2 || !fx_dx_qual(part[0]) || !part[1].n ||
+            part[1].n > 8 || fx_has_nul(part[1]))
+            return X12_FAST_NONE;
+        q[n] = part[0];
+        code[n++] = part[1];
+    }
+    clm_claim *c = &w->cur;
+    if (c->ndx + n > CLM_MAX_DX)
+        return X12_FAST_NONE;
+    for (uint32_t i = 0; i < n; i++) {
+        clm_dx *d = &c->dx[c->ndx++];
+        memset(d, 0, sizeof *d);
+        fx_upper(d->code, code[i]);
+        memcpy(d->qual, q[i].p, q[i].n);
+        d->seg_index = w->seg_pos;
+    }
+    return X12_FAST_DONE;
+}
+
 static int fx_sv1(x12_walker *w, const x12_seg *s)
 {
     clm_line *l = w->in_claim && w->in_line && w->cur.nlines ? &w->lines[w->cur.nlines - 1] : NULL;
@@ -385,7 +430,7 @@ int x12_fast_segment(x12_walker *w, const x12_seg *s, int sid, int loop)
     case X12_S_CLM:
         return fx_clm(s);
     case X12_S_HI:
-        return fx_hi(s);
+        return fx_hi(w, s, loop);
     case X12_S_DTP:
         return fx_dtp(w, s, loop);
     case X12_S_LX:

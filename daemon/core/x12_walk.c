@@ -34,7 +34,7 @@ uint32_t x12_seg_id(const x12_seg *s)
     const unsigned char *p = (const unsigned char *)s->p;
     if (n == 2)
         return X12_ID2(p[0], p[1]);
-    if (n == 3)
+    if (n == 3 && p[0]) /* a NUL first byte would read as a 2-byte id */
         return X12_ID3(p[0], p[1], p[2]);
     return 0;
 }
@@ -818,26 +818,14 @@ clm_line *x12_line_begin(x12_walker *w, const x12_seg *s)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static int x12_id_syntax_ok(const x12_seg *s)
-{
-    uint32_t n = x12_elen(s, 0);
-    if (n < 2 || n > 3)
-        return 0;
-    const char *p = s->p;
-    if (!(p[0] >= 'A' && p[0] <= 'Z'))
-        return 0;
-    for (uint32_t i = 1; i < n; i++)
-        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
-            return 0;
-    return 1;
-}
-
 /* Recursion: once at most (an outer trailer ends the transaction, then is
  * read again). */
 // NOLINTNEXTLINE(misc-no-recursion)
 static int x12_segment(x12_walker *w, const x12_seg *s)
 {
-    uint32_t id = x12_id_syntax_ok(s) ? x12_seg_id(s) : 0;
+    /* An id that is not [A-Z][A-Z0-9]{1,2} matches no id the walker knows,
+     * so it needs no syntax check of its own: it ends up "unrecognized". */
+    uint32_t id = x12_seg_id(s);
     w->off = s->off;
     w->stats.segments++;
     switch (w->state) {

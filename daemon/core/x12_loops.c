@@ -95,6 +95,8 @@ static const x12_rule r_2430[] = {R3('S', 'V', 'D', 1, 1, 1), R3('C', 'A', 'S', 
                                   R3('D', 'T', 'P', 1, 1, 1), R3('A', 'M', 'T', 0, 0, 1)};
 static const x12_rule r_2440[] = {R2('L', 'Q', 1, 1, 1), R3('F', 'R', 'M', 1, 1, 99)};
 
+_Static_assert(L_COUNT <= 64, "x12_loop_inst.has_child holds a bit per loop");
+
 static const x12_loop_def x12_loops[L_COUNT] = {
     [L_NONE] = {"", NULL, 0, 0, 0, {0}},
     [L_HDR] = {"", RULES(r_hdr), 0, 0, {L_1000A, L_1000B}},
@@ -180,9 +182,9 @@ static void x12_id_str(uint32_t id, char out[4])
     }
 }
 
-static void x12_set_loop_name(x12_walker *w)
+const char *x12_loops_name(const x12_walker *w)
 {
-    w->loop_name = w->depth > 0 ? x12_loops[w->stack[w->depth - 1].loop].name : "";
+    return w->depth > 0 ? x12_loops[w->stack[w->depth - 1].loop].name : "";
 }
 
 static int x12_is_p(const x12_walker *w)
@@ -196,16 +198,16 @@ void x12_loops_init(x12_walker *w)
         int sid;
         uint32_t id;
     } names[] = {{X12_S_ST, X12_ID2('S', 'T')},       {X12_S_SE, X12_ID2('S', 'E')},
-                 {X12_S_BHT, X12_ID3('B', 'H', 'T')}, {X12_S_HL, X12_ID2('H', 'L')},
-                 {X12_S_NM1, X12_ID3('N', 'M', '1')}, {X12_S_N4, X12_ID2('N', '4')},
-                 {X12_S_N3, X12_ID2('N', '3')},       {X12_S_REF, X12_ID3('R', 'E', 'F')},
-                 {X12_S_SBR, X12_ID3('S', 'B', 'R')}, {X12_S_PAT, X12_ID3('P', 'A', 'T')},
-                 {X12_S_DMG, X12_ID3('D', 'M', 'G')}, {X12_S_CLM, X12_ID3('C', 'L', 'M')},
-                 {X12_S_DTP, X12_ID3('D', 'T', 'P')}, {X12_S_HI, X12_ID2('H', 'I')},
-                 {X12_S_LX, X12_ID2('L', 'X')},       {X12_S_SV1, X12_ID3('S', 'V', '1')},
-                 {X12_S_SV2, X12_ID3('S', 'V', '2')}, {X12_S_PRV, X12_ID3('P', 'R', 'V')},
-                 {X12_S_LIN, X12_ID3('L', 'I', 'N')}, {X12_S_SVD, X12_ID3('S', 'V', 'D')},
-                 {X12_S_LQ, X12_ID2('L', 'Q')}};
+                 {X12_S_GE, X12_ID2('G', 'E')},       {X12_S_BHT, X12_ID3('B', 'H', 'T')},
+                 {X12_S_HL, X12_ID2('H', 'L')},       {X12_S_NM1, X12_ID3('N', 'M', '1')},
+                 {X12_S_N4, X12_ID2('N', '4')},       {X12_S_N3, X12_ID2('N', '3')},
+                 {X12_S_REF, X12_ID3('R', 'E', 'F')}, {X12_S_SBR, X12_ID3('S', 'B', 'R')},
+                 {X12_S_PAT, X12_ID3('P', 'A', 'T')}, {X12_S_DMG, X12_ID3('D', 'M', 'G')},
+                 {X12_S_CLM, X12_ID3('C', 'L', 'M')}, {X12_S_DTP, X12_ID3('D', 'T', 'P')},
+                 {X12_S_HI, X12_ID2('H', 'I')},       {X12_S_LX, X12_ID2('L', 'X')},
+                 {X12_S_SV1, X12_ID3('S', 'V', '1')}, {X12_S_SV2, X12_ID3('S', 'V', '2')},
+                 {X12_S_PRV, X12_ID3('P', 'R', 'V')}, {X12_S_LIN, X12_ID3('L', 'I', 'N')},
+                 {X12_S_SVD, X12_ID3('S', 'V', 'D')}, {X12_S_LQ, X12_ID2('L', 'Q')}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert(x12_sid(names[i].id) == names[i].sid);
     (void)names;
@@ -248,11 +250,10 @@ static void x12_loop_pop(x12_walker *w, const x12_seg *s)
     }
     for (int i = 0; i < 2; i++) {
         uint8_t c = d->req_children[i];
-        if (c && !in->child[c])
+        if (c && !(in->has_child >> c & 1))
             x12_seg_err(w, s, x12_loop_first_seg(c), x12_loops[c].name, X12_IK3_REQ_MISSING);
     }
     w->depth--;
-    x12_set_loop_name(w);
 }
 
 /* Opens `loop` at stack level `level` (0-based), closing what is above. */
@@ -264,16 +265,24 @@ static void x12_loop_open(x12_walker *w, const x12_seg *s, int level, int loop)
         x12_loop_inst *parent = &w->stack[level - 1];
         const x12_loop_def *d = &x12_loops[loop];
         uint16_t max = x12_is_p(w) ? d->max_repeat_p : d->max_repeat_i;
-        if (parent->child[loop] < UINT16_MAX)
-            parent->child[loop]++;
-        if (max && parent->child[loop] > max)
+        uint64_t bit = UINT64_C(1) << loop;
+        uint16_t n = parent->has_child & bit ? parent->child[loop] : 0;
+        parent->has_child |= bit;
+        if (n < UINT16_MAX)
+            n++;
+        parent->child[loop] = n;
+        if (max && n > max)
             x12_seg_err(w, s, NULL, d->name, X12_IK3_LOOP_MAX);
     }
+    /* No clearing of counts[] and child[]: seen and has_child say which
+     * entries hold a count. */
     x12_loop_inst *in = &w->stack[level];
-    memset(in, 0, sizeof *in);
     in->loop = (uint8_t)loop;
+    in->last_ord = 0;
+    in->nref_tax = 0;
+    in->seen = 0;
+    in->has_child = 0;
     w->depth = level + 1;
-    x12_set_loop_name(w);
 }
 
 /* Counts the segment in the innermost loop: order and maximum use. */
@@ -287,10 +296,13 @@ static void x12_loop_count(x12_walker *w, const x12_seg *s, int sid)
             x12_seg_err(w, s, NULL, NULL, X12_IK3_SEQUENCE);
         else
             in->last_ord = (uint8_t)i;
-        in->seen |= 1u << i;
-        if (in->counts[i] < 255)
-            in->counts[i]++;
-        if (in->counts[i] > x12_loops[in->loop].rules[i].max)
+        uint32_t bit = 1u << i;
+        uint8_t n = in->seen & bit ? in->counts[i] : 0;
+        in->seen |= bit;
+        if (n < 255)
+            n++;
+        in->counts[i] = n;
+        if (n > x12_loops[in->loop].rules[i].max)
             x12_seg_err(w, s, NULL, NULL, X12_IK3_SEG_MAX);
         return;
     }
@@ -516,7 +528,7 @@ static int x12_route(x12_walker *w, const x12_seg *s, int sid)
     case X12_S_SV2:
         if ((lv = x12_claim_level(w)) < 0)
             return w->stack[w->depth - 1].loop;
-        if (x12_line_level(w) >= 0 && !w->stack[2].counts[1] && !w->stack[2].counts[2])
+        if (x12_line_level(w) >= 0 && !(w->stack[2].seen & 6)) /* no SV1 or SV2 yet */
             return w->stack[w->depth - 1].loop;
         /* A service line without its LX: say so, and read the line anyway
          * so that nothing the submitter sent is silently dropped. */

@@ -119,8 +119,9 @@ static void x12_err_where(x12_walker *w, x12_err *e, const x12_seg *s, const cha
     }
     e->seg_pos = w->seg_pos;
     e->off = s ? s->off : w->off;
-    size_t ln = strlen(w->loop_name);
-    memcpy(e->loop_id, w->loop_name, ln < sizeof e->loop_id - 1 ? ln : sizeof e->loop_id - 1);
+    const char *loop = x12_loops_name(w);
+    size_t ln = strlen(loop);
+    memcpy(e->loop_id, loop, ln < sizeof e->loop_id - 1 ? ln : sizeof e->loop_id - 1);
 }
 
 void x12_seg_err(x12_walker *w, const x12_seg *s, const char *seg_id, const char *loop,
@@ -850,6 +851,13 @@ static int x12_segment(x12_walker *w, const x12_seg *s)
     default:
         return 0;
     }
+    /* The body of a transaction first: any segment but ST, SE, GS, GE
+     * (sids 0-3), IEA and the unknown ones. */
+    int sid = id ? x12_sid_fast(w, id) : -1;
+    if (sid > X12_S_GE) {
+        w->seg_pos++;
+        return w->txn_type ? x12_loops_segment(w, s, sid) : 0;
+    }
     /* Inside a transaction: a trailer of an outer envelope ends it early. */
     if (id == X12_ID2('G', 'E') || id == X12_ID3('I', 'E', 'A') || id == X12_ID2('S', 'T')) {
         int rc = x12_txn_end(w, 0);
@@ -862,7 +870,6 @@ static int x12_segment(x12_walker *w, const x12_seg *s)
         return x12_on_se(w, s);
     if (!w->txn_type)
         return 0; /* an unsupported transaction is only counted */
-    int sid = id ? x12_sid_fast(w, id) : -1;
     if (sid < 0) {
         x12_seg_err(w, s, NULL, NULL, X12_IK3_UNRECOGNIZED);
         return 0;
@@ -880,7 +887,6 @@ int x12_walker_create(const x12_sink *sink, x12_walker **out)
     if (sink)
         w->sink = *sink;
     w->state = WS_START;
-    w->loop_name = "";
     x12_loops_init(w);
     *out = w;
     return 0;

@@ -65,8 +65,9 @@ typedef struct x12_loop_inst {
     uint8_t loop;     /* enum x12_loop */
     uint8_t last_ord; /* ordinal of the last segment seen (order check) */
     uint8_t nref_tax; /* 2010AA: tax id REFs seen */
-    uint32_t seen;    /* bit i: rule i of the loop occurred */
+    uint32_t seen;    /* bit i: rule i of the loop occurred, and counts[i] is set */
     uint8_t counts[X12_LOOP_SEGS];
+    uint64_t has_child;      /* bit l: child[l] is set (loop l opened in this instance) */
     uint16_t child[L_COUNT]; /* child loops opened in this instance */
 } x12_loop_inst;
 
@@ -142,7 +143,6 @@ struct x12_walker {
     uint32_t ef_ncodes;
     x12_loop_inst stack[X12_LOOP_DEPTH];
     int depth;
-    const char *loop_name; /* IK303 of the current loop (a static string) */
     uint32_t hl_last;      /* last HL01 */
     uint32_t hl_20, hl_22; /* HL01 of the current 2000A / 2000B */
     uint8_t hl_level;      /* 20, 22, 23 of the current HL */
@@ -233,6 +233,7 @@ clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);
 
 /* x12_loops.c */
 void x12_loops_init(x12_walker *w);
+const char *x12_loops_name(const x12_walker *w); /* IK303 of the innermost loop, "" outside */
 /* The field stores the general path and x12_fast.c share. */
 void x12_lx_store(x12_walker *w, const x12_seg *s, uint32_t n, int ok);
 void x12_dtp_store(x12_walker *w, const x12_seg *s, int loop, uint32_t from, uint32_t to);

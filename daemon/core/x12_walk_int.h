@@ -48,6 +48,7 @@ int x12_sid(uint32_t id);
 enum x12_sid_name {
     X12_S_ST = 0,
     X12_S_SE = 1,
+    X12_S_GE = 3,
     X12_S_BHT = 4,
     X12_S_HL = 5,
     X12_S_NM1 = 6,

@@ -557,9 +557,10 @@ typedef struct seg_list {
     size_t tail;
 } seg_list;
 
-static void tok_all(const char *buf, size_t len, const x12_delims *d, int scalar, seg_list *out)
+static void tok_all(const char *buf, size_t len, const x12_delims *d, const char *impl,
+                    seg_list *out)
 {
-    x12_tok_force_scalar(scalar);
+    cr_assert_eq(x12_tok_force(impl), 0, "%s", impl);
     x12_tok t;
     x12_tok_init(&t, buf, len, d, 7);
     out->n = 0;
@@ -573,18 +574,25 @@ static void tok_all(const char *buf, size_t len, const x12_delims *d, int scalar
         out->v[out->n++] = s;
     }
     out->tail = t.pos;
-    x12_tok_force_scalar(false);
+    x12_tok_force(NULL);
 }
 
 static void same_both_ways(const char *buf, size_t len, const x12_delims *d, const char *what)
 {
+    /* every SIMD path the CPU has against the scalar one */
+    static const char *const simd[] = {"avx2", "avx512"};
     seg_list a = {0}, b = {0};
-    tok_all(buf, len, d, 0, &a);
-    tok_all(buf, len, d, 1, &b);
-    cr_assert_eq(a.n, b.n, "%s: %zu segments vs %zu", what, a.n, b.n);
-    cr_assert_eq(a.tail, b.tail, "%s: tail", what);
-    for (size_t i = 0; i < a.n; i++)
-        seg_eq(&a.v[i], &b.v[i], i);
+    tok_all(buf, len, d, "scalar", &b);
+    for (size_t k = 0; k < sizeof simd / sizeof simd[0]; k++) {
+        if (x12_tok_force(simd[k]) != 0)
+            continue;
+        tok_all(buf, len, d, simd[k], &a);
+        cr_assert_eq(a.n, b.n, "%s (%s): %zu segments vs %zu", what, simd[k], a.n, b.n);
+        cr_assert_eq(a.tail, b.tail, "%s (%s): tail", what, simd[k]);
+        for (size_t i = 0; i < a.n; i++)
+            seg_eq(&a.v[i], &b.v[i], i);
+    }
+    x12_tok_force(NULL);
     free(a.v);
     free(b.v);
 }
@@ -592,17 +600,24 @@ static void same_both_ways(const char *buf, size_t len, const x12_delims *d, con
 Test(x12_tok, impl_names)
 {
     const char *impl = x12_tok_impl();
-    cr_assert(strcmp(impl, "avx2") == 0 || strcmp(impl, "scalar") == 0);
+    cr_assert(strcmp(impl, "avx512") == 0 || strcmp(impl, "avx2") == 0 ||
+              strcmp(impl, "scalar") == 0);
     x12_tok_force_scalar(true);
     cr_assert_str_eq(x12_tok_impl(), "scalar");
     x12_tok_force_scalar(false);
     cr_assert_str_eq(x12_tok_impl(), impl);
+    cr_assert_eq(x12_tok_force("avx2"), strcmp(impl, "scalar") ? 0 : -ENOTSUP);
+    if (strcmp(impl, "scalar"))
+        cr_assert_str_eq(x12_tok_impl(), "avx2");
+    cr_assert_eq(x12_tok_force("sse9"), -EINVAL);
+    cr_assert_eq(x12_tok_force(NULL), 0);
+    cr_assert_str_eq(x12_tok_impl(), impl);
 }
 
-Test(x12_tok, avx2_vs_scalar_random)
+Test(x12_tok, simd_vs_scalar_random)
 {
-    if (strcmp(x12_tok_impl(), "avx2") != 0)
-        cr_log_warn("no AVX2 here: both runs use the scalar scanner");
+    if (strcmp(x12_tok_impl(), "scalar") == 0)
+        cr_log_warn("no SIMD scanner here: every run uses the scalar one");
     static const char alpha[] = "**~~ABCZ019:^\r\n \t";
     uint64_t seed = 0x9E3779B97F4A7C15u;
     char *buf = malloc(70000);
@@ -624,6 +639,40 @@ Test(x12_tok, avx2_vs_scalar_random)
         tok_vs_ref(buf, len, &d, NULL);
     }
     free(buf);
+}
+
+/* The SIMD fast paths take a segment that ends within the 64 bytes at its
+ * start: every separator count that fits there (past the kept offsets too),
+ * with and without a CR before the terminator, at every alignment. */
+Test(x12_tok, dense_segments_in_one_window)
+{
+    char buf[8192];
+    for (size_t pad = 0; pad < 64; pad += 7) {
+        for (int cr = 0; cr < 2; cr++) {
+            size_t o = 0;
+            memset(buf, '\n', pad);
+            o = pad;
+            for (size_t k = 0; k < 63; k++) {
+                buf[o++] = 'A';
+                memset(buf + o, '*', k);
+                o += k;
+                if (cr)
+                    buf[o++] = '\r';
+                buf[o++] = '~';
+            }
+            memset(buf + o, 'Z', 64);
+            o += 64;
+            cr_assert_eq(tok_vs_ref(buf, o, &star, NULL), 63, "pad %zu cr %d", pad, cr);
+            same_both_ways(buf, o, &star, "dense");
+        }
+    }
+    /* a separator equal to the terminator: every such byte separates */
+    x12_delims same = star;
+    same.seg = same.elem;
+    memset(buf, 'A', 200);
+    buf[3] = buf[70] = '*';
+    same_both_ways(buf, 200, &same, "separator equal to the terminator");
+    tok_vs_ref(buf, 200, &same, NULL);
 }
 
 static int is_x12_file(const char *name)

@@ -72,10 +72,11 @@ typedef struct x12_tok {
     size_t pos; /* next byte to read; the start of the unread tail after 0 */
     uint64_t base_off;
     x12_delims d;
-    /* structural-character bitmap of the 64-byte block at blk */
+    /* structural-character bitmap of the 64-byte block at blk (the general
+     * path's; the SIMD fast paths keep theirs in registers) */
     size_t blk;
     uint64_t mask;
-    uint64_t (*scan)(const char *p, char a, char b); /* AVX2 or scalar */
+    uint64_t (*scan)(const char *p, char a, char b); /* AVX-512, AVX2 or scalar */
 } x12_tok;
 
 /* Starts tokenizing buf[0..len) with delimiters d; base_off is the offset of
@@ -101,12 +102,17 @@ static inline const char *x12_seg_elem(const x12_seg *s, uint32_t i)
     return (i < s->nelem && i < X12_SEG_MAX_ELEMS) ? s->p + s->el[i] : s->p + s->len;
 }
 
-/* Which scanner the tokenizer uses: "avx2" or "scalar". */
+/* Which scanner the tokenizer uses: "avx512", "avx2" or "scalar". */
 const char *x12_tok_impl(void);
 
 /* Forces the scalar scanner (tests compare both). Not thread-safe: call it
  * before tokenizing. */
 void x12_tok_force_scalar(bool on);
+
+/* Caps the scanner at impl ("scalar", "avx2", "avx512"; NULL: the best the
+ * CPU has), so tests reach every path on any machine. Returns 0, -ENOTSUP
+ * when the CPU lacks it, or -EINVAL for another name. Not thread-safe. */
+int x12_tok_force(const char *impl);
 
 /* ---- errors (for the 999 and TA1) -------------------------------------- */
 

@@ -22,8 +22,12 @@
 
 #include <string.h>
 
+/* The helpers are a few instructions each: always inline, so that each
+ * handler's constants fold into them. */
+#define FX_INLINE static inline __attribute__((always_inline))
+
 /* Element i of a segment with at most X12_SEG_MAX_ELEMS elements. */
-static inline x12_slice fx_el(const x12_seg *s, uint32_t i)
+FX_INLINE x12_slice fx_el(const x12_seg *s, uint32_t i)
 {
     if (i >= s->nelem)
         return (x12_slice){s->p + s->len, 0};
@@ -31,29 +35,34 @@ static inline x12_slice fx_el(const x12_seg *s, uint32_t i)
 }
 
 /* A required value of min..max bytes (min >= 1). */
-static inline int fx_req(uint32_t n, uint32_t min, uint32_t max)
+FX_INLINE int fx_req(uint32_t n, uint32_t min, uint32_t max)
 {
     return n - min <= max - min;
 }
 
 /* An optional value: absent, or min..max bytes. */
-static inline int fx_opt(uint32_t n, uint32_t min, uint32_t max)
+FX_INLINE int fx_opt(uint32_t n, uint32_t min, uint32_t max)
 {
     return n == 0 || n - min <= max - min;
 }
 
 /* A one-byte code from an upper-case set (a lower-case code is left to the
  * general path, which accepts it). */
-static inline int fx_code1(x12_slice v, const char *set)
+FX_INLINE int fx_code1(x12_slice v, const char *set)
 {
-    return v.n == 1 && v.p[0] && strchr(set, v.p[0]) != NULL;
+    if (v.n != 1)
+        return 0;
+    for (const char *c = set; *c; c++)
+        if (*c == v.p[0])
+            return 1;
+    return 0;
 }
 
 /* A decimal as both x12_num_len() and clm_parse_fixed()'s exact path read
  * it: digits with at most one point, 1-12 digits, at most `scale` decimals,
  * at most 13 bytes, no sign. The value is scaled by 10^scale. -1 otherwise
  * (a sign, rounding, a long value: the general path). */
-static inline int fx_fixed(x12_slice v, unsigned scale, int64_t *out)
+FX_INLINE int fx_fixed(x12_slice v, unsigned scale, int64_t *out)
 {
     if (v.n == 0 || v.n > 13)
         return -1;
@@ -80,7 +89,7 @@ static inline int fx_fixed(x12_slice v, unsigned scale, int64_t *out)
 }
 
 /* An unsigned integer of 1..max_digits digits (max_digits <= 9). */
-static inline int fx_uint(x12_slice v, uint32_t max_digits, uint32_t *out)
+FX_INLINE int fx_uint(x12_slice v, uint32_t max_digits, uint32_t *out)
 {
     if (v.n == 0 || v.n > max_digits)
         return -1;
@@ -97,7 +106,7 @@ static inline int fx_uint(x12_slice v, uint32_t max_digits, uint32_t *out)
 
 /* A number as x12_num_len() accepts it, with min..max digits (a sign and
  * a point do not count). */
-static inline int fx_num(x12_slice v, int decimal, uint32_t min, uint32_t max)
+FX_INLINE int fx_num(x12_slice v, int decimal, uint32_t min, uint32_t max)
 {
     uint32_t i = 0, digits = 0, dots = 0;
     if (v.n && v.p[0] == '-')
@@ -116,8 +125,8 @@ static inline int fx_num(x12_slice v, int decimal, uint32_t min, uint32_t max)
 
 /* Optional elements from..to of plain types (AN, or ID without a code list),
  * their lengths from the tables. */
-static inline int fx_opts(const x12_seg *s, uint32_t from, uint32_t to, const uint8_t *min,
-                          const uint8_t *max)
+FX_INLINE int fx_opts(const x12_seg *s, uint32_t from, uint32_t to, const uint8_t *min,
+                      const uint8_t *max)
 {
     uint32_t last = s->nelem - 1 < to ? s->nelem - 1 : to;
     for (uint32_t i = from; i <= last; i++)
@@ -266,19 +275,23 @@ static int fx_dmg(x12_walker *w, const x12_seg *s, int loop)
     return X12_FAST_DONE;
 }
 
-/* Copies a value known to fit, upper-casing ASCII letters. */
-static inline void fx_upper(char *dst, x12_slice v)
+/* Copies a value known to fit as x12_slice_copy_upper() does: ASCII
+ * letters upper-cased up to the first NUL byte, the rest as it is. */
+FX_INLINE void fx_upper(char *dst, x12_slice v)
 {
-    for (uint32_t i = 0; i < v.n; i++) {
+    uint32_t i = 0;
+    for (; i < v.n && v.p[i]; i++) {
         char c = v.p[i];
         dst[i] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
     }
+    for (; i < v.n; i++)
+        dst[i] = v.p[i];
     dst[v.n] = 0;
 }
 
 /* Splits a composite into at most max parts; the count, or -1 when there
  * are more (the general path then decides). */
-static inline int fx_split(x12_slice v, char sep, x12_slice *out, uint32_t max)
+FX_INLINE int fx_split(x12_slice v, char sep, x12_slice *out, uint32_t max)
 {
     uint32_t k = 0;
     const char *p = v.p, *end = v.p + v.n;
@@ -295,28 +308,26 @@ static inline int fx_split(x12_slice v, char sep, x12_slice *out, uint32_t max)
     }
 }
 
-/* Does a value hold a NUL byte? x12_slice_copy_upper() stops upper-casing
- * there; such values take the general path. */
-static inline int fx_has_nul(x12_slice v)
-{
-    return memchr(v.p, 0, v.n) != NULL;
-}
-
 /* A diagnosis qualifier as x12_hi_fields() takes one (upper case only). */
-static inline int fx_dx_qual(x12_slice q)
+FX_INLINE int fx_dx_qual(x12_slice q)
 {
-    static const char dx3[][4] = {"ABK", "ABF", "ABJ", "APR", "ABN"};
-    static const char dx2[][3] = {"BK", "BF", "BJ", "PR", "BN"};
-    if (q.n == 3) {
-        for (size_t i = 0; i < sizeof dx3 / sizeof dx3[0]; i++)
-            if (memcmp(q.p, dx3[i], 3) == 0)
-                return 1;
-    } else if (q.n == 2) {
-        for (size_t i = 0; i < sizeof dx2 / sizeof dx2[0]; i++)
-            if (memcmp(q.p, dx2[i], 2) == 0)
-                return 1;
+    const unsigned char *p = (const unsigned char *)q.p;
+    uint32_t k = q.n == 3 ? X12_ID3(p[0], p[1], p[2]) : q.n == 2 ? X12_ID2(p[0], p[1]) : 0;
+    switch (k) {
+    case X12_ID3('A', 'B', 'K'):
+    case X12_ID3('A', 'B', 'F'):
+    case X12_ID3('A', 'B', 'J'):
+    case X12_ID3('A', 'P', 'R'):
+    case X12_ID3('A', 'B', 'N'):
+    case X12_ID2('B', 'K'):
+    case X12_ID2('B', 'F'):
+    case X12_ID2('B', 'J'):
+    case X12_ID2('P', 'R'):
+    case X12_ID2('B', 'N'):
+        return 1;
+    default:
+        return 0;
     }
-    return 0;
 }
 
 static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
@@ -337,7 +348,7 @@ static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
             continue;
         /* Two parts only: a present-on-admission flag (part 9) is 837I's. */
         if (fx_split(v, w->d.comp, part, 2) != 2 || !fx_dx_qual(part[0]) || !part[1].n ||
-            part[1].n > 8 || fx_has_nul(part[1]))
+            part[1].n > 8)
             return X12_FAST_NONE;
         q[n] = part[0];
         code[n++] = part[1];
@@ -349,7 +360,9 @@ static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
         clm_dx *d = &c->dx[c->ndx++];
         memset(d, 0, sizeof *d);
         fx_upper(d->code, code[i]);
-        memcpy(d->qual, q[i].p, q[i].n);
+        d->qual[0] = q[i].p[0]; /* 2 or 3 bytes */
+        d->qual[1] = q[i].p[1];
+        d->qual[2] = q[i].n == 3 ? q[i].p[2] : 0;
         d->seg_index = w->seg_pos;
     }
     return X12_FAST_DONE;
@@ -362,11 +375,10 @@ static int fx_sv1(x12_walker *w, const x12_seg *s)
         return X12_FAST_NONE;
     x12_slice proc[6], ptr[4] = {{0}};
     int nproc = fx_split(fx_el(s, 1), w->d.comp, proc, 6);
-    if (nproc < 2 || !proc[0].n || proc[0].n > 2 || !proc[1].n || proc[1].n > 8 ||
-        fx_has_nul(proc[0]) || fx_has_nul(proc[1]))
+    if (nproc < 2 || !proc[0].n || proc[0].n > 2 || !proc[1].n || proc[1].n > 8)
         return X12_FAST_NONE;
     for (int m = 2; m < nproc; m++)
-        if (proc[m].n > 2 || fx_has_nul(proc[m]))
+        if (proc[m].n > 2)
             return X12_FAST_NONE;
     int64_t charge, units;
     x12_slice unit = fx_el(s, 3), pos = fx_el(s, 5);

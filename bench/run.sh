@@ -18,7 +18,9 @@
 #
 # Environment: SIZES (claims per batch), THREADS ("1 2"), SEED (1),
 # WORK (scratch folder, default /tmp/claimd-bench; needs ~6 GB for 5M claims),
-# BUILD (build-bench), OUT (bench/results), PEER=1 to also time the node-x12
+# BUILD (build-bench), OUT (bench/results), PGO=0 for a release build without
+# profile-guided optimisation (tools/pgo.sh: trained on claimgen batches, not
+# on these inputs), PEER=1 to also time the node-x12
 # npm parser on the smallest batch (parse only; needs Node.js and the npm registry).
 # Never run from ctest: the machines are shared and noisy; compare ratios
 # measured in one run.
@@ -55,8 +57,13 @@ fi
 
 log "release build in $build"
 CLAIMD_NO_INSTALL="${CLAIMD_NO_INSTALL:-0}" tools/dev.sh build >/dev/null 2>&1 || true
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLAIMD_TESTS=OFF -DCLAIMD_LTO=ON >/dev/null
-cmake --build "$build" >/dev/null
+if [ "${PGO:-1}" = 1 ]; then
+    tools/pgo.sh "$build"
+else
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCLAIMD_TESTS=OFF \
+        -DCLAIMD_LTO=ON -DCLAIMD_PGO= >/dev/null
+    cmake --build "$build" >/dev/null
+fi
 claimd="$build/daemon/claimd"
 claimdb="$build/tools/claimdb/claimdb"
 claimgen="$build/tools/claimgen/claimgen"

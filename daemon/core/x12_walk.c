@@ -968,6 +968,7 @@ static int x12_run(x12_walker *w, const char *buf, size_t len, size_t *used, int
         }
         x12_tok t;
         x12_tok_init(&t, buf + pos, len - pos, &w->d, w->base + pos);
+        w->buf_end = buf + len;
         x12_seg s;
         int got;
         while ((got = x12_tok_next(&t, &s)) == 1) {

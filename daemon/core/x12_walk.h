@@ -95,8 +95,9 @@ struct x12_walker {
     int general; /* every segment takes the general path (x12_walker_force_general) */
     enum x12_wstate state;
     x12_delims d;
-    uint64_t base; /* input offset of the next buffer's first byte */
-    uint64_t off;  /* offset of the segment being handled */
+    uint64_t base;       /* input offset of the next buffer's first byte */
+    uint64_t off;        /* offset of the segment being handled */
+    const char *buf_end; /* end of the buffer being walked: how far a wide load may read */
     int failed;
     uint64_t err_off;
     x12_walk_stats stats;

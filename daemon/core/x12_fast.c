@@ -293,6 +293,31 @@ FX_INLINE void fx_upper(char *dst, x12_slice v)
     dst[v.n] = 0;
 }
 
+/* fx_upper() into a field of 9 bytes or more, for a value of up to 8 bytes
+ * with 8 readable bytes from its start: all bytes at once (SWAR). Bytes past
+ * the value are written as 0, as the cleared field already holds. */
+FX_INLINE void fx_upper8(const x12_walker *w, char *dst, x12_slice v)
+{
+    if (v.n > 8 || w->buf_end - v.p < 8) {
+        fx_upper(dst, v);
+        return;
+    }
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = ones << 7;
+    uint64_t x;
+    memcpy(&x, v.p, 8);
+    x &= v.n == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * v.n)) - 1;
+    /* The bytes before the first NUL (a byte past the value is one): the
+     * lowest flag of the zero-byte test is exact. */
+    uint64_t zero = (x - ones) & ~x & high;
+    uint64_t before = zero ? ((zero & (0 - zero)) >> 7) - 1 : ~UINT64_C(0);
+    /* a..z: ASCII bytes at or above 'a' and not above 'z' */
+    uint64_t t = x & ~high;
+    uint64_t lower = (t + 0x1f * ones) & ~(t + 0x05 * ones) & ~x & high & before;
+    x ^= lower >> 2;
+    memcpy(dst, &x, 8);
+    dst[8] = 0;
+}
+
 /* Splits a composite into at most max parts; the count, or -1 when there
  * are more (the general path then decides). A value of up to 16 bytes with
  * 16 readable bytes from its start is split from one SSE2 compare. */
@@ -379,7 +404,7 @@ static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
     for (uint32_t i = 0; i < n; i++) {
         clm_dx *d = &c->dx[c->ndx++];
         memset(d, 0, sizeof *d);
-        fx_upper(d->code, code[i]);
+        fx_upper8(w, d->code, code[i]);
         d->qual[0] = q[i].p[0]; /* 2 or 3 bytes */
         d->qual[1] = q[i].p[1];
         d->qual[2] = q[i].n == 3 ? q[i].p[2] : 0;
@@ -420,7 +445,7 @@ static int fx_sv1(x12_walker *w, const x12_seg *s)
     /* Clean: fill the line as x12_sv1_fields() does. */
     l->seg_index = w->seg_pos;
     fx_upper(l->qual, proc[0]);
-    fx_upper(l->code, proc[1]);
+    fx_upper8(w, l->code, proc[1]);
     for (int m = 2; m < nproc; m++)
         if (proc[m].n)
             fx_upper(l->mods[l->nmods++], proc[m]);

@@ -754,6 +754,53 @@ Test(values, units_and_dates)
     cr_assert_eq(clm_parse_date("2025011", 7, &d), -EINVAL);
 }
 
+/* clm_parse_date() reads the eight digits at once: every byte value at
+ * every position, and a run of real dates, against a digit-by-digit reading. */
+static int date_ref(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    uint32_t y = v / 10000, m = v / 100 % 100, d = v % 100;
+    static const uint8_t mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1800 || m < 1 || m > 12 || d < 1)
+        return -EINVAL;
+    uint32_t maxd = m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : mdays[m - 1];
+    if (d > maxd)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+Test(values, dates_every_byte_at_every_position)
+{
+    for (int pos = 0; pos < 8; pos++) {
+        for (int b = 0; b < 256; b++) {
+            char s[9] = "20250315";
+            s[pos] = (char)b;
+            uint32_t got = 0, want = 0;
+            int rc = clm_parse_date(s, 8, &got), rc_ref = date_ref(s, &want);
+            cr_assert_eq(rc, rc_ref, "byte 0x%02x at %d", b, pos);
+            if (rc == 0)
+                cr_assert_eq(got, want, "byte 0x%02x at %d", b, pos);
+        }
+    }
+    for (uint32_t y = 1799; y <= 2401; y += 3) {
+        for (uint32_t md = 0; md <= 1232; md++) {
+            char s[16];
+            snprintf(s, sizeof s, "%04u%04u", y, md);
+            uint32_t got = 0, want = 0;
+            int rc = clm_parse_date(s, 8, &got);
+            cr_assert_eq(rc, date_ref(s, &want), "%s", s);
+            if (rc == 0)
+                cr_assert_eq(got, want, "%s", s);
+        }
+    }
+}
+
 /* The short unsigned values take a fast path in clm_parse_fixed(): its
  * answers at the edges (12 digits, the decimals the scale holds, the units
  * limit) must be the general path's. */

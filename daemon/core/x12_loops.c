@@ -404,8 +404,13 @@ static int x12_on_hl(x12_walker *w, const x12_seg *s)
     return 0;
 }
 
+static x12_slice x12_el(const x12_seg *s, uint32_t i)
+{
+    return (x12_slice){x12_eptr(s, i), x12_elen(s, i)};
+}
+
 typedef struct x12_nm1_map {
-    const char *qual;
+    const char *qual;       /* two bytes, upper case */
     uint8_t loop_p, loop_i; /* L_NONE where the type has no such loop */
 } x12_nm1_map;
 
@@ -474,8 +479,12 @@ static int x12_on_nm1(x12_walker *w, const x12_seg *s)
         n = 0;
     }
 #undef USE
+    /* NM101 as a key, upper-cased as x12_elem_is() compares: every
+     * qualifier in the maps is two bytes. */
+    x12_slice q = x12_el(s, 1);
+    uint32_t key = q.n == 2 ? X12_ID2(x12_upper(q.p[0]), x12_upper(q.p[1])) : 0;
     for (size_t i = 0; i < n; i++) {
-        if (!x12_elem_is(s, 1, map[i].qual))
+        if (X12_ID2(map[i].qual[0], map[i].qual[1]) != key)
             continue;
         int loop = x12_is_p(w) ? map[i].loop_p : map[i].loop_i;
         if (loop == L_NONE)
@@ -555,11 +564,6 @@ static int x12_route(x12_walker *w, const x12_seg *s, int sid)
 }
 
 /* ---- claim fields ------------------------------------------------------- */
-
-static x12_slice x12_el(const x12_seg *s, uint32_t i)
-{
-    return (x12_slice){x12_eptr(s, i), x12_elen(s, i)};
-}
 
 /* Copies a value into a claim field, upper-cased, noting truncation. */
 static void x12_field(x12_walker *w, const x12_seg *s, uint8_t elem, char *dst, size_t cap,

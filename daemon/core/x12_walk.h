@@ -195,19 +195,20 @@ uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice 
 void x12_slice_copy(char *dst, size_t cap, x12_slice v);
 void x12_slice_copy_upper(char *dst, size_t cap, x12_slice v);
 
+static inline unsigned char x12_upper(char c)
+{
+    return (unsigned char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+}
+
 /* Case-insensitive compare of a value with an upper-case literal. Inline, so
  * that a literal's length is a constant and the loop unrolls. */
 static inline int x12_ieq(const char *a, size_t n, const char *lit)
 {
     if (n != __builtin_strlen(lit))
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = a[i];
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 32);
-        if (c != lit[i])
+    for (size_t i = 0; i < n; i++)
+        if (x12_upper(a[i]) != (unsigned char)lit[i])
             return 0;
-    }
     return 1;
 }
 

@@ -218,6 +218,8 @@ void x12_tok_init(x12_tok *t, const char *buf, size_t len, const x12_delims *d, 
     t->d = *d;
     t->blk = SIZE_MAX;
     t->mask = 0;
+    t->win = SIZE_MAX;
+    t->win_term = t->win_sep = 0;
 }
 
 static int x12_is_space(char c, const x12_delims *d)
@@ -321,22 +323,48 @@ x12_tok_fast_emit(x12_tok *t, x12_seg *s, size_t start, uint32_t at, uint32_t n)
     return 1;
 }
 
+/* Segments are shorter than the window: the next one usually starts and
+ * ends inside the window its predecessor loaded. The window's bitmaps are
+ * kept, and a segment that ends inside it is read from them shifted to its
+ * start (the bits past the window's end are zero: unknown, never used, as a
+ * terminator must be seen first). */
+static inline int x12_tok_window(const x12_tok *t, size_t start, uint64_t *term, uint64_t *sep)
+{
+    size_t d = start - t->win; /* huge when there is no window (win = SIZE_MAX) */
+    if (d >= 64 || !(t->win_term >> d))
+        return 0;
+    *term = t->win_term >> d;
+    *sep = t->win_sep >> d;
+    return 1;
+}
+
+static inline void x12_tok_window_set(x12_tok *t, size_t start, uint64_t term, uint64_t sep)
+{
+    t->win = start;
+    t->win_term = term;
+    t->win_sep = sep;
+}
+
 #ifdef X12_HAVE_X86
 #define X12_TOK_FAST_STEPS 8 /* element offsets the AVX2 path stores unconditionally */
 
 __attribute__((target("avx2,bmi,popcnt"))) static int x12_tok_fast_avx2(x12_tok *t, x12_seg *s,
                                                                         size_t start)
 {
-    const char *p = t->buf + start;
-    const __m256i ve = _mm256_set1_epi8(t->d.elem), vs = _mm256_set1_epi8(t->d.seg);
-    __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
-    __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-    uint64_t term = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vs)) |
-                    (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vs)) << 32;
-    if (!term)
-        return x12_tok_blocks(t, s, start);
-    uint64_t sep = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, ve)) |
-                   (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, ve)) << 32;
+    uint64_t term, sep;
+    if (!x12_tok_window(t, start, &term, &sep)) {
+        const char *p = t->buf + start;
+        const __m256i ve = _mm256_set1_epi8(t->d.elem), vs = _mm256_set1_epi8(t->d.seg);
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        term = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vs)) |
+               (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vs)) << 32;
+        sep = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, ve)) |
+              (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, ve)) << 32;
+        x12_tok_window_set(t, start, term, sep);
+        if (!term)
+            return x12_tok_blocks(t, s, start);
+    }
     /* the separators before the first terminator */
     uint64_t m = sep & (term - 1);
     uint32_t n = (uint32_t)_mm_popcnt_u64(m) + 1;
@@ -363,13 +391,17 @@ x12_tok_fast_avx512(x12_tok *t, x12_seg *s, size_t start)
         1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
         23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44,
         45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64};
-    const char *p = t->buf + start;
-    __m512i x = _mm512_loadu_si512((const void *)p);
-    uint64_t term = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(t->d.seg));
-    if (!term)
-        return x12_tok_blocks(t, s, start);
+    uint64_t term, sep;
+    if (!x12_tok_window(t, start, &term, &sep)) {
+        __m512i x = _mm512_loadu_si512((const void *)(t->buf + start));
+        term = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(t->d.seg));
+        sep = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(t->d.elem));
+        x12_tok_window_set(t, start, term, sep);
+        if (!term)
+            return x12_tok_blocks(t, s, start);
+    }
     /* the separators before the first terminator */
-    uint64_t m = _mm512_mask_cmpeq_epi8_mask(term - 1, x, _mm512_set1_epi8(t->d.elem));
+    uint64_t m = sep & (term - 1);
     uint32_t n = (uint32_t)_mm_popcnt_u64(m) + 1;
     __m512i at = _mm512_maskz_compress_epi8(m, _mm512_load_si512((const void *)iota1));
     _mm512_storeu_si512((void *)&s->el[1], _mm512_cvtepu8_epi32(_mm512_castsi512_si128(at)));

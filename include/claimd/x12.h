@@ -77,6 +77,10 @@ typedef struct x12_tok {
     size_t blk;
     uint64_t mask;
     uint64_t (*scan)(const char *p, char a, char b); /* AVX-512, AVX2 or scalar */
+    /* the SIMD fast paths' last 64-byte window at buf + win: its terminator
+     * and separator bitmaps (win = SIZE_MAX: none) */
+    size_t win;
+    uint64_t win_term, win_sep;
 } x12_tok;
 
 /* Starts tokenizing buf[0..len) with delimiters d; base_off is the offset of

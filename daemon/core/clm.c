@@ -134,24 +134,25 @@ int clm_parse_date(const char *s, size_t n, uint32_t *out)
     uint32_t v = 0;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* The eight digits at once: every byte 0x30..0x39 (high nibble 3, and
-     * still 3 after adding 6), then pairs, quads and the whole combined by
-     * three multiplications (the first digit is the lowest byte). */
+     * still 3 after adding 6), then one multiplication makes the four
+     * two-digit pairs (the first digit is the lowest byte). */
     uint64_t x;
     memcpy(&x, s, 8);
     const uint64_t hi = UINT64_C(0xF0F0F0F0F0F0F0F0), three = UINT64_C(0x3030303030303030);
     if ((x & hi) != three || ((x + UINT64_C(0x0606060606060606)) & hi) != three)
         return -EINVAL;
-    x = ((x & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
-    x = ((x & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
-    v = (uint32_t)(((x & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32);
+    x = ((x & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8; /* CC YY MM DD in bytes 0, 2, 4, 6 */
+    uint32_t y = (uint32_t)(x & 0xff) * 100 + (uint32_t)(x >> 16 & 0xff);
+    uint32_t m = (uint32_t)(x >> 32 & 0xff), d = (uint32_t)(x >> 48 & 0xff);
+    v = y * 10000 + m * 100 + d;
 #else
     for (size_t i = 0; i < 8; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -EINVAL;
         v = v * 10 + (uint32_t)(s[i] - '0');
     }
-#endif
     uint32_t y = v / 10000, m = v / 100 % 100, d = v % 100;
+#endif
     static const uint8_t mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1800 || m < 1 || m > 12 || d < 1)
         return -EINVAL;

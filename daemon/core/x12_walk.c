@@ -28,13 +28,20 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-uint32_t x12_seg_id(const x12_seg *s)
+/* The segment id packed as X12_ID2/X12_ID3 when element 0 is 2 or 3 bytes,
+ * else 0. Read from the segment's first bytes and its length rather than
+ * from el[1]: the id, and the dispatch on it, need not wait for the
+ * tokenizer's element offsets. */
+uint32_t x12_seg_id(const x12_seg *s, char elem)
 {
-    uint32_t n = x12_elen(s, 0);
     const unsigned char *p = (const unsigned char *)s->p;
-    if (n == 2)
+    const unsigned char e = (unsigned char)elem;
+    uint32_t len = s->len;
+    if (len < 2 || p[0] == e || p[1] == e)
+        return 0;
+    if (len == 2 || p[2] == e)
         return X12_ID2(p[0], p[1]);
-    if (n == 3 && p[0]) /* a NUL first byte would read as a 2-byte id */
+    if ((len == 3 || p[3] == e) && p[0]) /* a NUL first byte would read as a 2-byte id */
         return X12_ID3(p[0], p[1], p[2]);
     return 0;
 }
@@ -826,7 +833,7 @@ static int x12_segment(x12_walker *w, const x12_seg *s)
 {
     /* An id that is not [A-Z][A-Z0-9]{1,2} matches no id the walker knows,
      * so it needs no syntax check of its own: it ends up "unrecognized". */
-    uint32_t id = x12_seg_id(s);
+    uint32_t id = x12_seg_id(s, w->d.elem);
     w->off = s->off;
     w->stats.segments++;
     switch (w->state) {
@@ -974,7 +981,7 @@ static int x12_run(x12_walker *w, const char *buf, size_t len, size_t *used, int
         while ((got = x12_tok_next(&t, &s)) == 1) {
             int rc;
             if (w->state == WS_ISA) {
-                if (x12_seg_id(&s) != X12_ID3('I', 'S', 'A'))
+                if (x12_seg_id(&s, w->d.elem) != X12_ID3('I', 'S', 'A'))
                     return x12_fail(w, -CLAIMD_EX12_NOT_X12, s.off);
                 rc = x12_on_isa(w, &s);
             } else {

@@ -189,7 +189,7 @@ static inline int x12_sid_fast(const x12_walker *w, uint32_t id)
 }
 
 /* x12_walk.c */
-uint32_t x12_seg_id(const x12_seg *s);
+uint32_t x12_seg_id(const x12_seg *s, char elem);
 uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i);
 uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice *out, uint32_t max);
 void x12_slice_copy(char *dst, size_t cap, x12_slice v);

@@ -548,6 +548,33 @@ Test(loops, service_line_without_lx_is_read_and_reported)
     free(t);
 }
 
+/* An SV1 after the line's LQ (2440) is out of order and does not start a
+ * new line: a second one on the same line must not write past the model's
+ * four modifiers and four pointers (a fuzz find: both paths did). */
+Test(loops, service_segment_twice_on_one_line_keeps_the_model_bounds)
+{
+    char *t = strdup(mk(ONE));
+    const char *twice = "LX*1~LQ*UT*1~SV1*HC:99213:25:59:76:77*100*UN*1***1:2:3:4~"
+                        "LQ*UT*2~SV1*HC:99214:91:92:93:94*90*UN*2***4:3:2:1~DTP*472*D8*20250215~";
+    static rec r;
+    cr_assert_eq(
+        walk_str(replace(t, "LX*1~SV1*HC:99213:25*100.50*UN*1***1:2~DTP*472*D8*20250215~", twice),
+                 &r),
+        0);
+    cr_assert_eq(r.verdicts[0], 'R');
+    cr_assert(has_err(&r, X12_ERR_SEG, X12_IK3_SEQUENCE, "SV1"));
+    const clm_line *l = &r.claims[0].lines[0];
+    cr_assert_eq(l->nmods, CLM_MAX_MODS);
+    cr_assert_eq(l->nptrs, CLM_MAX_PTRS);
+    cr_assert_str_eq(l->mods[0], "25");
+    cr_assert_str_eq(l->mods[3], "77");
+    int too_many = 0;
+    for (unsigned i = 0; i < r.claims[0].nissues; i++)
+        too_many += r.claims[0].issues[i].kind == CLM_ISSUE_TOO_MANY;
+    cr_assert_eq(too_many, 8, "four modifiers and four pointers over the model's");
+    free(t);
+}
+
 Test(elements, required_missing_too_long_bad_date_bad_number_bad_code)
 {
     char *t = strdup(mk(ONE));

@@ -416,7 +416,9 @@ static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
 static int fx_sv1(x12_walker *w, const x12_seg *s)
 {
     clm_line *l = w->in_claim && w->in_line && w->cur.nlines ? &w->lines[w->cur.nlines - 1] : NULL;
-    if (!l || w->txn_type != CLM_TYPE_837P || s->nelem < 5 || s->nelem > 8)
+    /* A line that has modifiers or pointers already had its service
+     * segment: the general path caps what a second one adds. */
+    if (!l || l->nmods || l->nptrs || w->txn_type != CLM_TYPE_837P || s->nelem < 5 || s->nelem > 8)
         return X12_FAST_NONE;
     x12_slice proc[6], ptr[4] = {{0}};
     int nproc = fx_split(w, fx_el(s, 1), proc, 6);

@@ -850,6 +850,13 @@ static void x12_proc_fields(x12_walker *w, const x12_seg *s, uint32_t el, clm_li
         x12_slice mod = cm[m - 1];
         if (!mod.n)
             continue;
+        /* A line whose service segment came twice (an SV1 after its
+         * 2410-2440 loops is out of order, IK3 7, and not a new line) keeps
+         * the first four modifiers. */
+        if (l->nmods == CLM_MAX_MODS) {
+            x12_claim_issue(w, s, CLM_ISSUE_TOO_MANY, (uint8_t)el);
+            continue;
+        }
         x12_field_upper(w, s, (uint8_t)el, l->mods[l->nmods], sizeof l->mods[0], mod);
         l->nmods++;
     }
@@ -889,6 +896,10 @@ static void x12_sv1_fields(x12_walker *w, const x12_seg *s)
         uint32_t v = x12_parse_u32(p, &ok);
         if (!ok || v == 0 || v > 99) {
             x12_claim_issue(w, s, CLM_ISSUE_BAD_POINTER, 7);
+            continue;
+        }
+        if (l->nptrs == CLM_MAX_PTRS) { /* a second SV1 on the line, as above */
+            x12_claim_issue(w, s, CLM_ISSUE_TOO_MANY, 7);
             continue;
         }
         l->ptrs[l->nptrs++] = (uint8_t)v;

@@ -354,22 +354,25 @@ FX_INLINE int fx_split(const x12_walker *w, x12_slice v, x12_slice *out, uint32_
     }
 }
 
-/* A diagnosis qualifier as x12_hi_fields() takes one (upper case only). */
+/* A diagnosis qualifier as x12_hi_fields() takes one (upper case only).
+ * The key holds the length too: "\0BK" must not read as "BK". */
+#define FX_KEY2(a, b)    (2u << 24 | X12_ID2(a, b))
+#define FX_KEY3(a, b, c) (3u << 24 | X12_ID3(a, b, c))
 FX_INLINE int fx_dx_qual(x12_slice q)
 {
     const unsigned char *p = (const unsigned char *)q.p;
-    uint32_t k = q.n == 3 ? X12_ID3(p[0], p[1], p[2]) : q.n == 2 ? X12_ID2(p[0], p[1]) : 0;
+    uint32_t k = q.n == 3 ? FX_KEY3(p[0], p[1], p[2]) : q.n == 2 ? FX_KEY2(p[0], p[1]) : 0;
     switch (k) {
-    case X12_ID3('A', 'B', 'K'):
-    case X12_ID3('A', 'B', 'F'):
-    case X12_ID3('A', 'B', 'J'):
-    case X12_ID3('A', 'P', 'R'):
-    case X12_ID3('A', 'B', 'N'):
-    case X12_ID2('B', 'K'):
-    case X12_ID2('B', 'F'):
-    case X12_ID2('B', 'J'):
-    case X12_ID2('P', 'R'):
-    case X12_ID2('B', 'N'):
+    case FX_KEY3('A', 'B', 'K'):
+    case FX_KEY3('A', 'B', 'F'):
+    case FX_KEY3('A', 'B', 'J'):
+    case FX_KEY3('A', 'P', 'R'):
+    case FX_KEY3('A', 'B', 'N'):
+    case FX_KEY2('B', 'K'):
+    case FX_KEY2('B', 'F'):
+    case FX_KEY2('B', 'J'):
+    case FX_KEY2('P', 'R'):
+    case FX_KEY2('B', 'N'):
         return 1;
     default:
         return 0;

@@ -573,7 +573,7 @@ int main(int argc, char **argv)
         x12_tok_force_scalar(sc);
         const char *impl = sc ? "scalar" : avx;
         if (sc && strcmp(avx, "scalar") == 0)
-            break; /* no AVX2 here: the scalar runs are the runs above */
+            break; /* no SIMD scanner here: the scalar runs are the runs above */
         if (bp_has_mode(modes, "tok"))
             rc |= bp_measure(&c, "tok", bp_mode_tok, impl, reps, &res[nres++]);
         if (bp_has_mode(modes, "walk"))

@@ -30,7 +30,7 @@ small="$tmp/claimd-parse-$$-200M.837"
 big="$tmp/claimd-parse-$$-2G.837"
 trap 'rm -f "$main" "$small" "$big"' EXIT
 
-echo "== throughput: ${size} MB 837P, every mode, AVX2 and forced scalar" >&2
+echo "== throughput: ${size} MB 837P, every mode, SIMD and forced scalar" >&2
 "$bp" --gen "$main" --size "$size"
 "$bp" --reps "$reps" --buf "$buf" "${json[@]}" "$main"
 rm -f "$main"
@@ -39,7 +39,7 @@ rm -f "$main"
 for f in "$small:200" "$big:2000"; do
     path="${f%%:*}"
     mb="${f##*:}"
-    echo "== memory: walk of a ${mb} MB file (AVX2, one run)" >&2
+    echo "== memory: walk of a ${mb} MB file (SIMD, one run)" >&2
     "$bp" --gen "$path" --size "$mb"
     "$bp" --modes walk --no-scalar --reps 1 --buf "$buf" "${json[@]}" "$path"
     rm -f "$path"

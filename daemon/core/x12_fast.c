@@ -5,8 +5,8 @@
  * table (x12_spec.c) and x12_fields() (x12_loops.c) then splits, parses and
  * copies the values the claim model keeps. Here each hot segment has a
  * handler that knows its elements: it decides "clean" with the checks
- * written out for that segment, and for LX, DTP, DMG and SV1 it parses each
- * value once for both the check and the field.
+ * written out for that segment, and for LX, DTP, DMG, HI and SV1 it parses
+ * each value once for both the check and the field.
  *
  * The contract that keeps both paths telling the same story: a handler
  * answers X12_FAST_NONE, having changed nothing, for anything it is not sure
@@ -108,23 +108,12 @@ FX_INLINE int fx_uint(x12_slice v, uint32_t max_digits, uint32_t *out)
     return 0;
 }
 
-/* A number as x12_num_len() accepts it, with min..max digits (a sign and
- * a point do not count). */
-FX_INLINE int fx_num(x12_slice v, int decimal, uint32_t min, uint32_t max)
+/* A number as the general check accepts it, with min..max digits (a sign
+ * and a point do not count). */
+FX_INLINE int fx_num(x12_slice v, int decimal, int min, int max)
 {
-    uint32_t i = 0, digits = 0, dots = 0;
-    if (v.n && v.p[0] == '-')
-        i++;
-    for (; i < v.n; i++) {
-        unsigned d = (unsigned char)v.p[i] - '0';
-        if (d <= 9)
-            digits++;
-        else if (decimal && v.p[i] == '.' && !dots)
-            dots++;
-        else
-            return 0;
-    }
-    return digits >= min && digits <= max && digits > 0;
+    int len = v.n ? x12_num_len(v.p, v.n, decimal) : -1;
+    return len >= min && len <= max;
 }
 
 /* Optional elements from..to of plain types (AN, or ID without a code list),

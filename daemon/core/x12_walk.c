@@ -335,26 +335,6 @@ __attribute__((noinline, cold)) static void x12_check_elem(x12_walker *w, const 
     }
 }
 
-/* One pass over a numeric value: its X12 length (digits only) when it is a
- * valid number of the type, else -1 (the caller then takes the slow path,
- * which reports exactly as x12_check_elem does). */
-static inline int x12_num_len(const char *p, uint32_t n, int decimal)
-{
-    uint32_t i = 0, digits = 0, dots = 0;
-    if (p[0] == '-')
-        i++;
-    for (; i < n; i++) {
-        unsigned d = (unsigned char)p[i] - '0';
-        if (d <= 9)
-            digits++;
-        else if (decimal && p[i] == '.' && !dots)
-            dots++;
-        else
-            return -1;
-    }
-    return digits ? (int)digits : -1;
-}
-
 /* The key of a 1-4 byte value: its length and its bytes, upper-cased as
  * x12_code_ok() compares them. */
 static inline uint64_t x12_code_key(const char *p, uint32_t n)

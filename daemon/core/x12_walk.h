@@ -200,6 +200,26 @@ static inline unsigned char x12_upper(char c)
     return (unsigned char)(c >= 'a' && c <= 'z' ? c - 32 : c);
 }
 
+/* One pass over a numeric value: its X12 length (digits only) when it is a
+ * valid number of the type, else -1 (the general check then reports it as
+ * x12_check_elem() does). n >= 1. */
+static inline int x12_num_len(const char *p, uint32_t n, int decimal)
+{
+    uint32_t i = 0, digits = 0, dots = 0;
+    if (p[0] == '-')
+        i++;
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d <= 9)
+            digits++;
+        else if (decimal && p[i] == '.' && !dots)
+            dots++;
+        else
+            return -1;
+    }
+    return digits ? (int)digits : -1;
+}
+
 /* Case-insensitive compare of a value with an upper-case literal. Inline, so
  * that a literal's length is a constant and the loop unrolls. */
 static inline int x12_ieq(const char *a, size_t n, const char *lit)

@@ -282,6 +282,25 @@ FX_INLINE void fx_upper(char *dst, x12_slice v)
     dst[v.n] = 0;
 }
 
+/* fx_upper() of a value of at most 2 bytes into a cleared field of 3. */
+FX_INLINE void fx_upper2(char *dst, x12_slice v)
+{
+    char c0 = v.n > 0 ? v.p[0] : 0, c1 = v.n > 1 ? v.p[1] : 0;
+    dst[0] = (char)x12_upper(c0);
+    dst[1] = c0 ? (char)x12_upper(c1) : c1; /* nothing upper-cased after a NUL */
+    dst[2] = 0;
+}
+
+/* A diagnosis pointer of one or two digits, 1-99 (longer forms such as "001"
+ * take the general path); 0 otherwise. */
+FX_INLINE uint32_t fx_ptr(x12_slice v)
+{
+    unsigned d0 = (unsigned char)v.p[0] - '0', d1 = v.n == 2 ? (unsigned char)v.p[1] - '0' : 0;
+    if (v.n == 0 || v.n > 2 || d0 > 9 || d1 > 9)
+        return 0;
+    return v.n == 1 ? d0 : d0 * 10 + d1;
+}
+
 /* fx_upper() into a field of 9 bytes or more, for a value of up to 8 bytes
  * with 8 readable bytes from its start: all bytes at once (SWAR). Bytes past
  * the value are written as 0, as the cleared field already holds. */
@@ -408,9 +427,11 @@ static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
 static int fx_sv1(x12_walker *w, const x12_seg *s)
 {
     clm_line *l = w->in_claim && w->in_line && w->cur.nlines ? &w->lines[w->cur.nlines - 1] : NULL;
-    /* A line that has modifiers or pointers already had its service
-     * segment: the general path caps what a second one adds. */
-    if (!l || l->nmods || l->nptrs || w->txn_type != CLM_TYPE_837P || s->nelem < 5 || s->nelem > 8)
+    /* Only a fresh line (cleared by its LX): one that had a service segment
+     * already (an SV1 after its LQ is not a new line) is the general path's,
+     * which caps what a second one adds. */
+    if (!l || l->qual[0] || l->code[0] || l->nmods || l->nptrs || w->txn_type != CLM_TYPE_837P ||
+        s->nelem < 5 || s->nelem > 8)
         return X12_FAST_NONE;
     x12_slice proc[6], ptr[4] = {{0}};
     int nproc = fx_split(w, fx_el(s, 1), proc, 6);
@@ -426,32 +447,36 @@ static int fx_sv1(x12_walker *w, const x12_seg *s)
         !((unit.p[0] == 'U' && unit.p[1] == 'N') || (unit.p[0] == 'M' && unit.p[1] == 'J')) ||
         !fx_opt(pos.n, 1, 2) || !fx_opt(fx_el(s, 6).n, 1, 2))
         return X12_FAST_NONE;
-    int nptr = 0;
-    uint32_t pv[4];
+    uint8_t pv[4];
+    uint32_t npv = 0;
     if (fx_el(s, 7).n) {
-        nptr = fx_split(w, fx_el(s, 7), ptr, 4);
+        int nptr = fx_split(w, fx_el(s, 7), ptr, 4);
         if (nptr < 0)
             return X12_FAST_NONE;
-        for (int k = 0; k < nptr; k++)
-            if (ptr[k].n && (fx_uint(ptr[k], 9, &pv[k]) != 0 || pv[k] == 0 || pv[k] > 99))
+        for (int k = 0; k < nptr; k++) {
+            if (!ptr[k].n)
+                continue;
+            uint32_t v = fx_ptr(ptr[k]);
+            if (!v)
                 return X12_FAST_NONE;
+            pv[npv++] = (uint8_t)v;
+        }
     }
-    /* Clean: fill the line as x12_sv1_fields() does. */
+    /* Clean: fill the line (cleared by its LX) as x12_sv1_fields() does. */
     l->seg_index = w->seg_pos;
-    fx_upper(l->qual, proc[0]);
+    fx_upper2(l->qual, proc[0]);
     fx_upper8(w, l->code, proc[1]);
     for (int m = 2; m < nproc; m++)
         if (proc[m].n)
-            fx_upper(l->mods[l->nmods++], proc[m]);
+            fx_upper2(l->mods[l->nmods++], proc[m]);
     l->charge = charge;
     l->units_milli = (uint32_t)units;
-    memcpy(l->unit_type, unit.p, 2);
-    l->unit_type[2] = 0;
-    memcpy(l->pos, pos.p, pos.n);
-    l->pos[pos.n] = 0;
-    for (int k = 0; k < nptr; k++)
-        if (ptr[k].n)
-            l->ptrs[l->nptrs++] = (uint8_t)pv[k];
+    l->unit_type[0] = unit.p[0];
+    l->unit_type[1] = unit.p[1];
+    l->pos[0] = pos.n > 0 ? pos.p[0] : 0;
+    l->pos[1] = pos.n > 1 ? pos.p[1] : 0;
+    memcpy(l->ptrs, pv, npv);
+    l->nptrs = (uint8_t)npv;
     return X12_FAST_DONE;
 }
 

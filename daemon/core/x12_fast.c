@@ -5,8 +5,8 @@
  * table (x12_spec.c) and x12_fields() (x12_loops.c) then splits, parses and
  * copies the values the claim model keeps. Here each hot segment has a
  * handler that knows its elements: it decides "clean" with the checks
- * written out for that segment, and for LX, DTP, DMG, HI and SV1 it parses
- * each value once for both the check and the field.
+ * written out for that segment, and for CLM, LX, DTP, DMG, HI and SV1 it
+ * parses each value once for both the check and the field.
  *
  * The contract that keeps both paths telling the same story: a handler
  * answers X12_FAST_NONE, having changed nothing, for anything it is not sure
@@ -128,146 +128,6 @@ FX_INLINE int fx_opts(const x12_seg *s, uint32_t from, uint32_t to, const uint8_
     return 1;
 }
 
-/* ---- checks only --------------------------------------------------------- */
-
-static int fx_hl(const x12_seg *s)
-{
-    if (s->nelem > 5)
-        return X12_FAST_NONE;
-    x12_slice lvl = fx_el(s, 3), chld = fx_el(s, 4);
-    int ok = fx_req(fx_el(s, 1).n, 1, 12) && fx_opt(fx_el(s, 2).n, 1, 12) && lvl.n == 2 &&
-             lvl.p[0] == '2' && (lvl.p[1] == '0' || lvl.p[1] == '2' || lvl.p[1] == '3') &&
-             (chld.n == 0 || fx_code1(chld, "01"));
-    return ok ? X12_FAST_DONE : X12_FAST_NONE;
-}
-
-static int fx_nm1(const x12_seg *s)
-{
-    /* NM101 .. NM112 (index 0 unused) */
-    static const uint8_t min[] = {0, 2, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1};
-    static const uint8_t max[] = {0, 3, 1, 60, 35, 25, 10, 10, 2, 80, 2, 3, 60};
-    if (s->nelem > 13 || s->nelem < 3)
-        return X12_FAST_NONE;
-    int ok =
-        fx_req(fx_el(s, 1).n, 2, 3) && fx_code1(fx_el(s, 2), "12") && fx_opts(s, 3, 12, min, max);
-    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
-}
-
-static int fx_n3(const x12_seg *s)
-{
-    if (s->nelem > 3)
-        return X12_FAST_NONE;
-    int ok = fx_req(fx_el(s, 1).n, 1, 55) && fx_opt(fx_el(s, 2).n, 1, 55);
-    return ok ? X12_FAST_DONE : X12_FAST_NONE;
-}
-
-static int fx_n4(const x12_seg *s)
-{
-    static const uint8_t min[] = {0, 2, 2, 3, 2, 1, 1, 1};
-    static const uint8_t max[] = {0, 30, 2, 15, 3, 2, 30, 3};
-    if (s->nelem > 8)
-        return X12_FAST_NONE;
-    return fx_opts(s, 1, 7, min, max) ? X12_FAST_CHECKED : X12_FAST_NONE;
-}
-
-static int fx_ref(const x12_seg *s)
-{
-    if (s->nelem > 4 || s->nelem < 3)
-        return X12_FAST_NONE; /* REF04 is a composite: the general path */
-    int ok =
-        fx_req(fx_el(s, 1).n, 2, 3) && fx_req(fx_el(s, 2).n, 1, 50) && fx_opt(fx_el(s, 3).n, 1, 80);
-    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
-}
-
-static int fx_sbr(const x12_seg *s)
-{
-    static const uint8_t min[] = {0, 1, 2, 1, 1, 1, 1, 1, 2, 1};
-    static const uint8_t max[] = {0, 1, 2, 50, 60, 3, 1, 1, 2, 2};
-    if (s->nelem > 10 || s->nelem < 2)
-        return X12_FAST_NONE;
-    int ok = fx_code1(fx_el(s, 1), "ABCDEFGHPSTU") && fx_opts(s, 2, 9, min, max);
-    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
-}
-
-static int fx_pat(const x12_seg *s)
-{
-    static const uint8_t min[] = {0, 2, 1, 1, 1, 2, 1, 2};
-    static const uint8_t max[] = {0, 2, 1, 1, 1, 3, 35, 2};
-    if (s->nelem > 8) /* PAT08 (a weight) and PAT09: the general path */
-        return X12_FAST_NONE;
-    return fx_opts(s, 1, 7, min, max) ? X12_FAST_CHECKED : X12_FAST_NONE;
-}
-
-static int fx_prv(const x12_seg *s)
-{
-    if (s->nelem != 4)
-        return X12_FAST_NONE;
-    int ok =
-        fx_req(fx_el(s, 1).n, 1, 3) && fx_req(fx_el(s, 2).n, 2, 3) && fx_req(fx_el(s, 3).n, 1, 50);
-    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
-}
-
-static int fx_clm(const x12_seg *s)
-{
-    /* CLM01 .. CLM20; CLM02 (R), CLM05 and CLM11 (composites) apart */
-    static const uint8_t min[] = {0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1};
-    static const uint8_t max[] = {0, 38, 0, 2, 2, 0, 1, 1, 1, 1, 1, 0, 3, 2, 2, 1, 1, 1, 1, 3, 2};
-    if (s->nelem > 21 || s->nelem < 6)
-        return X12_FAST_NONE;
-    x12_slice f6 = fx_el(s, 6);
-    int ok = fx_req(fx_el(s, 1).n, 1, 38) && fx_num(fx_el(s, 2), 1, 1, 18) &&
-             fx_opts(s, 3, 4, min, max) && fx_el(s, 5).n && (f6.n == 0 || fx_code1(f6, "YN")) &&
-             fx_opts(s, 7, 10, min, max) && fx_opts(s, 12, 20, min, max);
-    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
-}
-
-/* ---- checked and filled -------------------------------------------------- */
-
-static int fx_lx(x12_walker *w, const x12_seg *s)
-{
-    uint32_t n;
-    if (s->nelem != 2 || fx_uint(fx_el(s, 1), 6, &n) != 0 || n != w->lx_last + 1)
-        return X12_FAST_NONE;
-    x12_lx_store(w, s, n, 1);
-    return X12_FAST_DONE;
-}
-
-static int fx_dtp(x12_walker *w, const x12_seg *s, int loop)
-{
-    if (s->nelem != 4)
-        return X12_FAST_NONE;
-    x12_slice fmt = fx_el(s, 2), v = fx_el(s, 3);
-    uint32_t from, to;
-    if (!fx_req(fx_el(s, 1).n, 3, 3))
-        return X12_FAST_NONE;
-    if (fmt.n == 2 && fmt.p[0] == 'D' && fmt.p[1] == '8') {
-        if (clm_parse_date(v.p, v.n, &from) != 0)
-            return X12_FAST_NONE;
-        to = from;
-    } else if (fmt.n == 3 && memcmp(fmt.p, "RD8", 3) == 0) {
-        if (v.n != 17 || v.p[8] != '-' || clm_parse_date(v.p, 8, &from) != 0 ||
-            clm_parse_date(v.p + 9, 8, &to) != 0 || to < from)
-            return X12_FAST_NONE;
-    } else {
-        return X12_FAST_NONE;
-    }
-    x12_dtp_store(w, s, loop, from, to);
-    return X12_FAST_DONE;
-}
-
-static int fx_dmg(x12_walker *w, const x12_seg *s, int loop)
-{
-    uint32_t dob;
-    x12_slice fmt = fx_el(s, 1), sex = fx_el(s, 3);
-    if (s->nelem != 4 || fmt.n != 2 || fmt.p[0] != 'D' || fmt.p[1] != '8' || !fx_code1(sex, "MFU"))
-        return X12_FAST_NONE;
-    x12_slice d = fx_el(s, 2);
-    if (clm_parse_date(d.p, d.n, &dob) != 0)
-        return X12_FAST_NONE;
-    x12_dmg_store(w, loop, dob, sex.p[0]);
-    return X12_FAST_DONE;
-}
-
 /* Copies a value known to fit as x12_slice_copy_upper() does: ASCII
  * letters upper-cased up to the first NUL byte, the rest as it is. */
 FX_INLINE void fx_upper(char *dst, x12_slice v)
@@ -360,6 +220,173 @@ FX_INLINE int fx_split(const x12_walker *w, x12_slice v, x12_slice *out, uint32_
             return (int)k;
         p = c + 1;
     }
+}
+
+/* ---- checks only --------------------------------------------------------- */
+
+static int fx_hl(const x12_seg *s)
+{
+    if (s->nelem > 5)
+        return X12_FAST_NONE;
+    x12_slice lvl = fx_el(s, 3), chld = fx_el(s, 4);
+    int ok = fx_req(fx_el(s, 1).n, 1, 12) && fx_opt(fx_el(s, 2).n, 1, 12) && lvl.n == 2 &&
+             lvl.p[0] == '2' && (lvl.p[1] == '0' || lvl.p[1] == '2' || lvl.p[1] == '3') &&
+             (chld.n == 0 || fx_code1(chld, "01"));
+    return ok ? X12_FAST_DONE : X12_FAST_NONE;
+}
+
+static int fx_nm1(const x12_seg *s)
+{
+    /* NM101 .. NM112 (index 0 unused) */
+    static const uint8_t min[] = {0, 2, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1};
+    static const uint8_t max[] = {0, 3, 1, 60, 35, 25, 10, 10, 2, 80, 2, 3, 60};
+    if (s->nelem > 13 || s->nelem < 3)
+        return X12_FAST_NONE;
+    int ok =
+        fx_req(fx_el(s, 1).n, 2, 3) && fx_code1(fx_el(s, 2), "12") && fx_opts(s, 3, 12, min, max);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_n3(const x12_seg *s)
+{
+    if (s->nelem > 3)
+        return X12_FAST_NONE;
+    int ok = fx_req(fx_el(s, 1).n, 1, 55) && fx_opt(fx_el(s, 2).n, 1, 55);
+    return ok ? X12_FAST_DONE : X12_FAST_NONE;
+}
+
+static int fx_n4(const x12_seg *s)
+{
+    static const uint8_t min[] = {0, 2, 2, 3, 2, 1, 1, 1};
+    static const uint8_t max[] = {0, 30, 2, 15, 3, 2, 30, 3};
+    if (s->nelem > 8)
+        return X12_FAST_NONE;
+    return fx_opts(s, 1, 7, min, max) ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_ref(const x12_seg *s)
+{
+    if (s->nelem > 4 || s->nelem < 3)
+        return X12_FAST_NONE; /* REF04 is a composite: the general path */
+    int ok =
+        fx_req(fx_el(s, 1).n, 2, 3) && fx_req(fx_el(s, 2).n, 1, 50) && fx_opt(fx_el(s, 3).n, 1, 80);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_sbr(const x12_seg *s)
+{
+    static const uint8_t min[] = {0, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+    static const uint8_t max[] = {0, 1, 2, 50, 60, 3, 1, 1, 2, 2};
+    if (s->nelem > 10 || s->nelem < 2)
+        return X12_FAST_NONE;
+    int ok = fx_code1(fx_el(s, 1), "ABCDEFGHPSTU") && fx_opts(s, 2, 9, min, max);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_pat(const x12_seg *s)
+{
+    static const uint8_t min[] = {0, 2, 1, 1, 1, 2, 1, 2};
+    static const uint8_t max[] = {0, 2, 1, 1, 1, 3, 35, 2};
+    if (s->nelem > 8) /* PAT08 (a weight) and PAT09: the general path */
+        return X12_FAST_NONE;
+    return fx_opts(s, 1, 7, min, max) ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_prv(const x12_seg *s)
+{
+    if (s->nelem != 4)
+        return X12_FAST_NONE;
+    int ok =
+        fx_req(fx_el(s, 1).n, 1, 3) && fx_req(fx_el(s, 2).n, 2, 3) && fx_req(fx_el(s, 3).n, 1, 50);
+    return ok ? X12_FAST_CHECKED : X12_FAST_NONE;
+}
+
+static int fx_clm(x12_walker *w, const x12_seg *s)
+{
+    /* CLM01 .. CLM20; CLM02 (R), CLM05 and CLM11 (composites) apart */
+    static const uint8_t min[] = {0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1};
+    static const uint8_t max[] = {0, 38, 0, 2, 2, 0, 1, 1, 1, 1, 1, 0, 3, 2, 2, 1, 1, 1, 1, 3, 2};
+    if (s->nelem > 21 || s->nelem < 6)
+        return X12_FAST_NONE;
+    x12_slice f6 = fx_el(s, 6);
+    int ok = fx_req(fx_el(s, 1).n, 1, 38) && fx_num(fx_el(s, 2), 1, 1, 18) &&
+             fx_opts(s, 3, 4, min, max) && fx_el(s, 5).n && (f6.n == 0 || fx_code1(f6, "YN")) &&
+             fx_opts(s, 7, 10, min, max) && fx_opts(s, 12, 20, min, max);
+    if (!ok)
+        return X12_FAST_NONE;
+    /* The fields: a plain amount and a plain CLM05 (place or facility type,
+     * the type's qualifier in upper case, frequency), else x12_clm_fields(). */
+    int64_t charge;
+    x12_slice cm[3];
+    if (fx_fixed(fx_el(s, 2), 2, &charge) != 0 || fx_split(w, fx_el(s, 5), cm, 3) != 3)
+        return X12_FAST_CHECKED;
+    x12_slice pos = cm[0], qual = cm[1], freq = cm[2];
+    if (!pos.n || pos.n > 2 || qual.n != 1 ||
+        qual.p[0] != (w->txn_type == CLM_TYPE_837P ? 'B' : 'A') || !freq.n)
+        return X12_FAST_CHECKED;
+    int rc = x12_claim_begin(w, s); /* hands the previous claim to the sink */
+    if (rc)
+        return rc;
+    clm_claim *c = &w->cur;
+    w->lx_last = 0;
+    x12_slice id = fx_el(s, 1);
+    memcpy(c->claim_id, id.p, id.n);
+    c->charge = charge;
+    c->pos[0] = pos.p[0];
+    c->pos[1] = pos.n > 1 ? pos.p[1] : 0;
+    c->freq = freq.p[0];
+    if (w->txn_type != CLM_TYPE_837P && pos.n == 2 && freq.n == 1) {
+        memcpy(c->tob, pos.p, 2);
+        c->tob[2] = freq.p[0];
+    }
+    return X12_FAST_DONE;
+}
+
+/* ---- checked and filled -------------------------------------------------- */
+
+static int fx_lx(x12_walker *w, const x12_seg *s)
+{
+    uint32_t n;
+    if (s->nelem != 2 || fx_uint(fx_el(s, 1), 6, &n) != 0 || n != w->lx_last + 1)
+        return X12_FAST_NONE;
+    x12_lx_store(w, s, n, 1);
+    return X12_FAST_DONE;
+}
+
+static int fx_dtp(x12_walker *w, const x12_seg *s, int loop)
+{
+    if (s->nelem != 4)
+        return X12_FAST_NONE;
+    x12_slice fmt = fx_el(s, 2), v = fx_el(s, 3);
+    uint32_t from, to;
+    if (!fx_req(fx_el(s, 1).n, 3, 3))
+        return X12_FAST_NONE;
+    if (fmt.n == 2 && fmt.p[0] == 'D' && fmt.p[1] == '8') {
+        if (clm_parse_date(v.p, v.n, &from) != 0)
+            return X12_FAST_NONE;
+        to = from;
+    } else if (fmt.n == 3 && memcmp(fmt.p, "RD8", 3) == 0) {
+        if (v.n != 17 || v.p[8] != '-' || clm_parse_date(v.p, 8, &from) != 0 ||
+            clm_parse_date(v.p + 9, 8, &to) != 0 || to < from)
+            return X12_FAST_NONE;
+    } else {
+        return X12_FAST_NONE;
+    }
+    x12_dtp_store(w, s, loop, from, to);
+    return X12_FAST_DONE;
+}
+
+static int fx_dmg(x12_walker *w, const x12_seg *s, int loop)
+{
+    uint32_t dob;
+    x12_slice fmt = fx_el(s, 1), sex = fx_el(s, 3);
+    if (s->nelem != 4 || fmt.n != 2 || fmt.p[0] != 'D' || fmt.p[1] != '8' || !fx_code1(sex, "MFU"))
+        return X12_FAST_NONE;
+    x12_slice d = fx_el(s, 2);
+    if (clm_parse_date(d.p, d.n, &dob) != 0)
+        return X12_FAST_NONE;
+    x12_dmg_store(w, loop, dob, sex.p[0]);
+    return X12_FAST_DONE;
 }
 
 /* A diagnosis qualifier as x12_hi_fields() takes one (upper case only).
@@ -504,7 +531,7 @@ int x12_fast_segment(x12_walker *w, const x12_seg *s, int sid, int loop)
     case X12_S_DMG:
         return fx_dmg(w, s, loop);
     case X12_S_CLM:
-        return fx_clm(s);
+        return fx_clm(w, s);
     case X12_S_HI:
         return fx_hi(w, s, loop);
     case X12_S_DTP:

@@ -999,6 +999,8 @@ int x12_loops_segment(x12_walker *w, const x12_seg *s, int sid)
     }
     x12_loop_count(w, s, sid);
     int fast = x12_fast_segment(w, s, sid, loop);
+    if (fast < 0) /* the sink stopped the walk */
+        return fast;
     if (fast == X12_FAST_DONE)
         return 0;
     /* Element syntax after routing, so errors name the loop the segment is in. */

@@ -270,6 +270,8 @@ enum {
     X12_FAST_CHECKED, /* its elements are clean: the fields follow */
     X12_FAST_DONE,    /* clean, and its fields are filled */
 };
+/* Returns X12_FAST_* or a negative error of the sink (a CLM hands the
+ * previous claim over). */
 int x12_fast_segment(x12_walker *w, const x12_seg *s, int sid, int loop);
 
 #endif

@@ -36,7 +36,8 @@ for t in 837p 837i; do
     for e in 0 0.05; do
         f="$train/$t-$e.837"
         "$gen" batch --claims "$claims" --type "$t" --errors "$e" --seed 7 --out "$f" >/dev/null 2>&1
-        "$build/daemon/claimd" parse --out "$train" "$f" >/dev/null
+        "$build/daemon/claimd" parse --out "$train" "$f" >/dev/null 2>"$train/parse.err" ||
+            { cat "$train/parse.err" >&2; exit 1; }
         "$build/bench/bench_parse" --modes walk --reps 1 "$f" >/dev/null
     done
 done

@@ -474,7 +474,7 @@ static int fx_sv1(x12_walker *w, const x12_seg *s)
         !((unit.p[0] == 'U' && unit.p[1] == 'N') || (unit.p[0] == 'M' && unit.p[1] == 'J')) ||
         !fx_opt(pos.n, 1, 2) || !fx_opt(fx_el(s, 6).n, 1, 2))
         return X12_FAST_NONE;
-    uint8_t pv[4];
+    uint8_t pv[4] = {0};
     uint32_t npv = 0;
     if (fx_el(s, 7).n) {
         int nptr = fx_split(w, fx_el(s, 7), ptr, 4);

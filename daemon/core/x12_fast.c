@@ -5,8 +5,8 @@
  * table (x12_spec.c) and x12_fields() (x12_loops.c) then splits, parses and
  * copies the values the claim model keeps. Here each hot segment has a
  * handler that knows its elements: it decides "clean" with the checks
- * written out for that segment, and for CLM, LX, DTP, DMG, HI and SV1 it
- * parses each value once for both the check and the field.
+ * written out for that segment, and for CLM, LX, DTP, DMG, HI, SV1 and SV2
+ * it parses each value once for both the check and the field.
  *
  * The contract that keeps both paths telling the same story: a handler
  * answers X12_FAST_NONE, having changed nothing, for anything it is not sure
@@ -451,28 +451,74 @@ static int fx_hi(x12_walker *w, const x12_seg *s, int loop)
     return X12_FAST_DONE;
 }
 
-static int fx_sv1(x12_walker *w, const x12_seg *s)
+/* The line a service segment fills: only a fresh one (cleared by its LX).
+ * One that had a service segment already (an SV1 after its LQ is not a new
+ * line) is the general path's, which caps what a second one adds. */
+FX_INLINE clm_line *fx_fresh_line(x12_walker *w)
 {
     clm_line *l = w->in_claim && w->in_line && w->cur.nlines ? &w->lines[w->cur.nlines - 1] : NULL;
-    /* Only a fresh line (cleared by its LX): one that had a service segment
-     * already (an SV1 after its LQ is not a new line) is the general path's,
-     * which caps what a second one adds. */
-    if (!l || l->qual[0] || l->code[0] || l->nmods || l->nptrs || w->txn_type != CLM_TYPE_837P ||
-        s->nelem < 5 || s->nelem > 8)
+    if (!l || l->qual[0] || l->code[0] || l->rev[0] || l->nmods || l->nptrs)
+        return NULL;
+    return l;
+}
+
+/* The procedure composite as x12_proc_fields() reads it without a finding:
+ * a qualifier of 1-2 bytes, a code of 1-8, up to four modifiers of 1-2.
+ * The part count, or -1. */
+FX_INLINE int fx_proc(const x12_walker *w, x12_slice v, x12_slice proc[6])
+{
+    int n = fx_split(w, v, proc, 6);
+    if (n < 2 || !proc[0].n || proc[0].n > 2 || !proc[1].n || proc[1].n > 8)
+        return -1;
+    for (int m = 2; m < n; m++)
+        if (proc[m].n > 2)
+            return -1;
+    return n;
+}
+
+FX_INLINE void fx_proc_fill(const x12_walker *w, clm_line *l, const x12_slice *proc, int n)
+{
+    fx_upper2(l->qual, proc[0]);
+    fx_upper8(w, l->code, proc[1]);
+    for (int m = 2; m < n; m++)
+        if (proc[m].n)
+            fx_upper2(l->mods[l->nmods++], proc[m]);
+}
+
+/* Charge (cents) and units (thousandths) as x12_amount_units() reads them
+ * without a finding, and a unit code from the two allowed. */
+FX_INLINE int fx_amount_units(const x12_seg *s, uint32_t charge_el, const char *codes,
+                              int64_t *charge, int64_t *units)
+{
+    x12_slice unit = fx_el(s, charge_el + 1);
+    return fx_fixed(fx_el(s, charge_el), 2, charge) == 0 &&
+           fx_fixed(fx_el(s, charge_el + 2), 3, units) == 0 && *units <= INT64_C(4000000000) &&
+           unit.n == 2 &&
+           ((unit.p[0] == codes[0] && unit.p[1] == codes[1]) ||
+            (unit.p[0] == codes[2] && unit.p[1] == codes[3]));
+}
+
+FX_INLINE void fx_amount_units_fill(clm_line *l, const x12_seg *s, uint32_t charge_el,
+                                    int64_t charge, int64_t units)
+{
+    x12_slice unit = fx_el(s, charge_el + 1);
+    l->charge = charge;
+    l->units_milli = (uint32_t)units;
+    l->unit_type[0] = unit.p[0];
+    l->unit_type[1] = unit.p[1];
+}
+
+static int fx_sv1(x12_walker *w, const x12_seg *s)
+{
+    clm_line *l = fx_fresh_line(w);
+    if (!l || w->txn_type != CLM_TYPE_837P || s->nelem < 5 || s->nelem > 8)
         return X12_FAST_NONE;
     x12_slice proc[6], ptr[4] = {{0}};
-    int nproc = fx_split(w, fx_el(s, 1), proc, 6);
-    if (nproc < 2 || !proc[0].n || proc[0].n > 2 || !proc[1].n || proc[1].n > 8)
-        return X12_FAST_NONE;
-    for (int m = 2; m < nproc; m++)
-        if (proc[m].n > 2)
-            return X12_FAST_NONE;
+    int nproc = fx_proc(w, fx_el(s, 1), proc);
     int64_t charge, units;
-    x12_slice unit = fx_el(s, 3), pos = fx_el(s, 5);
-    if (fx_fixed(fx_el(s, 2), 2, &charge) != 0 || fx_fixed(fx_el(s, 4), 3, &units) != 0 ||
-        units > INT64_C(4000000000) || unit.n != 2 ||
-        !((unit.p[0] == 'U' && unit.p[1] == 'N') || (unit.p[0] == 'M' && unit.p[1] == 'J')) ||
-        !fx_opt(pos.n, 1, 2) || !fx_opt(fx_el(s, 6).n, 1, 2))
+    x12_slice pos = fx_el(s, 5);
+    if (nproc < 0 || !fx_amount_units(s, 2, "UNMJ", &charge, &units) || !fx_opt(pos.n, 1, 2) ||
+        !fx_opt(fx_el(s, 6).n, 1, 2))
         return X12_FAST_NONE;
     uint8_t pv[4] = {0};
     uint32_t npv = 0;
@@ -489,21 +535,34 @@ static int fx_sv1(x12_walker *w, const x12_seg *s)
             pv[npv++] = (uint8_t)v;
         }
     }
-    /* Clean: fill the line (cleared by its LX) as x12_sv1_fields() does. */
+    /* Clean: fill the line as x12_sv1_fields() does. */
     l->seg_index = w->seg_pos;
-    fx_upper2(l->qual, proc[0]);
-    fx_upper8(w, l->code, proc[1]);
-    for (int m = 2; m < nproc; m++)
-        if (proc[m].n)
-            fx_upper2(l->mods[l->nmods++], proc[m]);
-    l->charge = charge;
-    l->units_milli = (uint32_t)units;
-    l->unit_type[0] = unit.p[0];
-    l->unit_type[1] = unit.p[1];
+    fx_proc_fill(w, l, proc, nproc);
+    fx_amount_units_fill(l, s, 2, charge, units);
     l->pos[0] = pos.n > 0 ? pos.p[0] : 0;
     l->pos[1] = pos.n > 1 ? pos.p[1] : 0;
     memcpy(l->ptrs, pv, npv);
     l->nptrs = (uint8_t)npv;
+    return X12_FAST_DONE;
+}
+
+/* 837I: SV201 revenue code, SV202 procedure (optional), SV203-SV205. */
+static int fx_sv2(x12_walker *w, const x12_seg *s)
+{
+    clm_line *l = fx_fresh_line(w);
+    if (!l || w->txn_type != CLM_TYPE_837I || s->nelem != 6)
+        return X12_FAST_NONE;
+    x12_slice rev = fx_el(s, 1), proc[6];
+    int nproc = fx_el(s, 2).n ? fx_proc(w, fx_el(s, 2), proc) : 0;
+    int64_t charge, units;
+    if (!fx_req(rev.n, 1, 4) || nproc < 0 || !fx_amount_units(s, 3, "DAUN", &charge, &units))
+        return X12_FAST_NONE;
+    /* Clean: fill the line as x12_sv2_fields() does. */
+    l->seg_index = w->seg_pos;
+    memcpy(l->rev, rev.p, rev.n);
+    if (nproc)
+        fx_proc_fill(w, l, proc, nproc);
+    fx_amount_units_fill(l, s, 3, charge, units);
     return X12_FAST_DONE;
 }
 
@@ -540,6 +599,8 @@ int x12_fast_segment(x12_walker *w, const x12_seg *s, int sid, int loop)
         return fx_lx(w, s);
     case X12_S_SV1:
         return fx_sv1(w, s);
+    case X12_S_SV2:
+        return fx_sv2(w, s);
     default:
         return X12_FAST_NONE;
     }

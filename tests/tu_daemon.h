@@ -306,15 +306,11 @@ static inline void expect_state(const char *reply, const char *state)
     free(st);
 }
 
-/* claimd scrub --threads 1 of file into dir/ref; the files must equal
- * those in outdir. */
-static inline void same_as_scrub(const char *dir, const char *file, const char *outdir)
+/* Every file of ref equals the one of the same name in out (and, with
+ * private set, out's copy is not readable by others); what prefixes the
+ * messages. Returns how many files were compared. */
+static inline int same_dir_files(const char *ref, const char *out, bool private, const char *what)
 {
-    char *ref = fmt("%s/ref", dir);
-    char *err = fmt("%s/ref.err", dir);
-    const char *argv[] = {
-        tu_bin("daemon/claimd"), "scrub", "--threads", "1", "--out", ref, file, NULL};
-    cr_assert_eq(tu_exec(argv, NULL, err), 0);
     DIR *dd = opendir(ref);
     cr_assert_not_null(dd);
     struct dirent *e;
@@ -325,16 +321,31 @@ static inline void same_as_scrub(const char *dir, const char *file, const char *
         size_t la, lb;
         mode_t ma = 0, mb = 0;
         char *a = tu_read_file(ref, e->d_name, &la, &ma);
-        char *b = tu_read_file(outdir, e->d_name, &lb, &mb);
-        cr_assert_not_null(b, "the daemon wrote no %s in %s", e->d_name, outdir);
-        cr_assert(la == lb && memcmp(a, b, la) == 0, "%s differs from claimd scrub's", e->d_name);
-        cr_assert_eq(mb & 0027, 0, "%s is readable by others (%o)", e->d_name, mb);
+        char *b = tu_read_file(out, e->d_name, &lb, &mb);
+        cr_assert_not_null(b, "%sno %s in %s", what, e->d_name, out);
+        cr_assert(la == lb && memcmp(a, b, la) == 0, "%s%s differs from claimd scrub's", what,
+                  e->d_name);
+        if (private)
+            cr_assert_eq(mb & 0027, 0, "%s%s is readable by others (%o)", what, e->d_name, mb);
         free(a);
         free(b);
         n++;
     }
     closedir(dd);
     cr_assert_geq(n, 4);
+    return n;
+}
+
+/* claimd scrub --threads 1 of file into dir/ref; the files must equal
+ * those in outdir. */
+static inline void same_as_scrub(const char *dir, const char *file, const char *outdir)
+{
+    char *ref = fmt("%s/ref", dir);
+    char *err = fmt("%s/ref.err", dir);
+    const char *argv[] = {
+        tu_bin("daemon/claimd"), "scrub", "--threads", "1", "--out", ref, file, NULL};
+    cr_assert_eq(tu_exec(argv, NULL, err), 0);
+    same_dir_files(ref, outdir, true, "the daemon's output: ");
     tu_rm_rf(ref);
     free(ref);
     free(err);

@@ -12,6 +12,7 @@
  *                  xfeed_fd(), which raises it to XFEED_BUF_MIN
  *   --modes LIST   comma-separated: read,memchr,tok,walk (all)
  *   --no-scalar    skip the forced-scalar runs of tok and walk
+ *   --tok IMPL     cap the tokenizer at avx512, avx2 or scalar (default: the best)
  *   --keep         keep the generated file (it is deleted by default)
  *   --json         print one JSON object instead of the table
  *
@@ -503,7 +504,7 @@ int main(int argc, char **argv)
     uint64_t size_mb = 512;
     int reps = 3, json = 0, scalar = 1, keep = 0;
     size_t buf_kib = 1024;
-    const char *modes = "read,memchr,tok,walk", *file = NULL, *gen = NULL;
+    const char *modes = "read,memchr,tok,walk", *file = NULL, *gen = NULL, *tok_impl = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -519,6 +520,8 @@ int main(int argc, char **argv)
             gen = argv[++i];
         else if (!strcmp(a, "--no-scalar"))
             scalar = 0;
+        else if (!strcmp(a, "--tok") && more)
+            tok_impl = argv[++i];
         else if (!strcmp(a, "--keep"))
             keep = 1;
         else if (!strcmp(a, "--json"))
@@ -532,6 +535,10 @@ int main(int argc, char **argv)
         bp_usage();
     if (gen)
         return bp_generate(gen, size_mb * 1000000) == 0 ? 0 : 1;
+    if (tok_impl && x12_tok_force(tok_impl) != 0) {
+        fprintf(stderr, "bench_parse: --tok %s: not a tokenizer this CPU runs\n", tok_impl);
+        return 2;
+    }
 
     char tmp[256];
     int generated = 0;
@@ -570,7 +577,10 @@ int main(int argc, char **argv)
     if (bp_has_mode(modes, "memchr"))
         rc |= bp_measure(&c, "memchr", bp_mode_memchr, "-", reps, &res[nres++]);
     for (int sc = 0; sc <= scalar; sc++) {
-        x12_tok_force_scalar(sc);
+        if (sc)
+            x12_tok_force_scalar(true);
+        else
+            x12_tok_force(tok_impl);
         const char *impl = sc ? "scalar" : avx;
         if (sc && strcmp(avx, "scalar") == 0)
             break; /* no SIMD scanner here: the scalar runs are the runs above */

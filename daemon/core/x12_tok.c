@@ -205,12 +205,24 @@ static void x12_tok_seek(x12_tok *t, size_t pos)
     t->mask &= ~(uint64_t)0 << (pos - blk);
 }
 
+#ifdef X12_HAVE_X86
+static int x12_tok_fast_avx2(x12_tok *t, x12_seg *s, size_t start);
+static int x12_tok_fast_avx512(x12_tok *t, x12_seg *s, size_t start);
+#endif
+
 void x12_tok_init(x12_tok *t, const char *buf, size_t len, const x12_delims *d, uint64_t base_off)
 {
     /* The fast paths tell separators from terminators by value: delimiters
      * where the two are equal (never from x12_delims_detect) stay on the
      * general path, which counts every such byte as a separator. */
     t->scan = d->elem == d->seg ? x12_scan_scalar : x12_scan_pick();
+    t->fast = NULL;
+#ifdef X12_HAVE_X86
+    if (t->scan == x12_scan_avx512)
+        t->fast = x12_tok_fast_avx512;
+    else if (t->scan == x12_scan_avx2)
+        t->fast = x12_tok_fast_avx2;
+#endif
     t->buf = buf;
     t->len = len;
     t->pos = 0;
@@ -319,7 +331,10 @@ x12_tok_fast_emit(x12_tok *t, x12_seg *s, size_t start, uint32_t at, uint32_t n)
     if (n <= X12_SEG_MAX_ELEMS)
         s->el[n] = at + 1;
     s->off = t->base_off + start;
-    t->pos = start + at + 1;
+    /* Most files put a line feed after each terminator: step over it here,
+     * where the window says it is readable (at + 1 < 64), rather than in
+     * x12_tok_next()'s skip loop. A line feed is never a separator. */
+    t->pos = start + at + 1 + (at < 63 && p[at + 1] == '\n');
     return 1;
 }
 
@@ -419,8 +434,14 @@ x12_tok_fast_avx512(x12_tok *t, x12_seg *s, size_t start)
 int x12_tok_next(x12_tok *t, x12_seg *s)
 {
     size_t start = t->pos;
-    /* Most segments start right away or after one LF: a byte above the
+    /* Most segments start right away (the fast paths step over a line
+     * feed after the terminator), with 64 bytes ahead: a byte above the
      * space that is not the terminator starts a segment. */
+    if (t->fast && t->len - start >= 64) {
+        unsigned char c = (unsigned char)t->buf[start];
+        if (c > ' ' && c != (unsigned char)t->d.seg)
+            return t->fast(t, s, start);
+    }
     while (start < t->len) {
         unsigned char c = (unsigned char)t->buf[start];
         if (c > ' ' && c != (unsigned char)t->d.seg)
@@ -433,13 +454,7 @@ int x12_tok_next(x12_tok *t, x12_seg *s)
         t->pos = start;
         return 0;
     }
-#ifdef X12_HAVE_X86
-    if (t->len - start >= 64) {
-        if (t->scan == x12_scan_avx512)
-            return x12_tok_fast_avx512(t, s, start);
-        if (t->scan == x12_scan_avx2)
-            return x12_tok_fast_avx2(t, s, start);
-    }
-#endif
+    if (t->fast && t->len - start >= 64)
+        return t->fast(t, s, start);
     return x12_tok_blocks(t, s, start);
 }

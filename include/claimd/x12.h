@@ -77,6 +77,9 @@ typedef struct x12_tok {
     size_t blk;
     uint64_t mask;
     uint64_t (*scan)(const char *p, char a, char b); /* AVX-512, AVX2 or scalar */
+    /* the SIMD fast path for a segment at start with 64 bytes from it, or
+     * NULL (scalar) */
+    int (*fast)(struct x12_tok *t, struct x12_seg *s, size_t start);
     /* the SIMD fast paths' last 64-byte window at buf + win: its terminator
      * and separator bitmaps (win = SIZE_MAX: none) */
     size_t win;

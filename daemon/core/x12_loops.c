@@ -96,6 +96,7 @@ static const x12_rule r_2430[] = {R3('S', 'V', 'D', 1, 1, 1), R3('C', 'A', 'S', 
 static const x12_rule r_2440[] = {R2('L', 'Q', 1, 1, 1), R3('F', 'R', 'M', 1, 1, 99)};
 
 _Static_assert(L_COUNT <= 64, "x12_loop_inst.has_child holds a bit per loop");
+_Static_assert(sizeof(x12_loop_inst) == 128, "x12_loop_inst is 128 bytes");
 
 static const x12_loop_def x12_loops[L_COUNT] = {
     [L_NONE] = {"", NULL, 0, 0, 0, {0}},
@@ -187,10 +188,7 @@ const char *x12_loops_name(const x12_walker *w)
     return w->depth > 0 ? x12_loops[w->stack[w->depth - 1].loop].name : "";
 }
 
-static int x12_is_p(const x12_walker *w)
-{
-    return w->txn_type == CLM_TYPE_837P;
-}
+static void x12_nm1_init(x12_walker *w);
 
 void x12_loops_init(x12_walker *w)
 {
@@ -221,18 +219,31 @@ void x12_loops_init(x12_walker *w)
         w->sid_ids[sid] = x12_sid_id(sid);
     }
     x12_check_init(w);
+    x12_nm1_init(w);
     for (int l = 0; l < L_COUNT; l++) {
         const x12_loop_def *d = &x12_loops[l];
         for (uint8_t i = 0; i < d->nrules; i++) {
             int sid = x12_sid(d->rules[i].id);
             if (sid >= 0)
-                w->ord[l][sid] = (uint8_t)(i + 1);
+                w->rule[l][sid] = (uint16_t)((i + 1) | (d->rules[i].max < 255 ? d->rules[i].max : 255) << 8);
             if (d->rules[i].min_p)
                 w->req_mask[0][l] |= 1u << i;
             if (d->rules[i].min_i)
                 w->req_mask[1][l] |= 1u << i;
         }
+        for (int i = 0; i < 2; i++)
+            if (d->req_children[i])
+                w->req_child[l] |= UINT64_C(1) << d->req_children[i];
+        w->max_repeat[0][l] = d->max_repeat_p;
+        w->max_repeat[1][l] = d->max_repeat_i;
     }
+}
+
+/* The required segments and child loops an instance lacks. */
+static uint32_t x12_loop_missing(const x12_walker *w, const x12_loop_inst *in, uint64_t *children)
+{
+    *children = w->req_child[in->loop] & ~in->has_child;
+    return w->req_mask[!x12_is_p(w)][in->loop] & ~in->seen;
 }
 
 /* Checks what the instance on top of the stack required, then pops it. */
@@ -240,7 +251,8 @@ static void x12_loop_pop(x12_walker *w, const x12_seg *s)
 {
     x12_loop_inst *in = &w->stack[w->depth - 1];
     const x12_loop_def *d = &x12_loops[in->loop];
-    uint32_t missing = w->req_mask[!x12_is_p(w)][in->loop] & ~in->seen;
+    uint64_t children;
+    uint32_t missing = x12_loop_missing(w, in, &children);
     while (missing) {
         int i = __builtin_ctz(missing);
         missing &= missing - 1;
@@ -248,10 +260,10 @@ static void x12_loop_pop(x12_walker *w, const x12_seg *s)
         x12_id_str(d->rules[i].id, id);
         x12_seg_err(w, s, id, d->name, X12_IK3_REQ_MISSING);
     }
-    for (int i = 0; i < 2; i++) {
-        uint8_t c = d->req_children[i];
-        if (c && !(in->has_child >> c & 1))
-            x12_seg_err(w, s, x12_loop_first_seg(c), x12_loops[c].name, X12_IK3_REQ_MISSING);
+    while (children) { /* in loop order, as req_children lists them */
+        int c = __builtin_ctzll(children);
+        children &= children - 1;
+        x12_seg_err(w, s, x12_loop_first_seg(c), x12_loops[c].name, X12_IK3_REQ_MISSING);
     }
     w->depth--;
 }
@@ -264,7 +276,7 @@ static void x12_loop_open(x12_walker *w, const x12_seg *s, int level, int loop)
     if (level > 0) {
         x12_loop_inst *parent = &w->stack[level - 1];
         const x12_loop_def *d = &x12_loops[loop];
-        uint16_t max = x12_is_p(w) ? d->max_repeat_p : d->max_repeat_i;
+        uint16_t max = w->max_repeat[!x12_is_p(w)][loop];
         uint64_t bit = UINT64_C(1) << loop;
         uint16_t n = parent->has_child & bit ? parent->child[loop] : 0;
         parent->has_child |= bit;
@@ -289,7 +301,7 @@ static void x12_loop_open(x12_walker *w, const x12_seg *s, int level, int loop)
 static void x12_loop_count(x12_walker *w, const x12_seg *s, int sid)
 {
     x12_loop_inst *in = &w->stack[w->depth - 1];
-    int o = w->ord[in->loop][sid];
+    int o = w->rule[in->loop][sid] & 0xff;
     if (o) {
         int i = o - 1;
         if (i < in->last_ord)
@@ -302,13 +314,13 @@ static void x12_loop_count(x12_walker *w, const x12_seg *s, int sid)
         if (n < 255)
             n++;
         in->counts[i] = n;
-        if (n > x12_loops[in->loop].rules[i].max)
+        if (n > w->rule[in->loop][sid] >> 8)
             x12_seg_err(w, s, NULL, NULL, X12_IK3_SEG_MAX);
         return;
     }
     /* Not this loop's: belongs to an enclosing one (out of order) or nowhere. */
     for (int lv = w->depth - 2; lv >= 0; lv--) {
-        if (w->ord[w->stack[lv].loop][sid]) {
+        if (w->rule[w->stack[lv].loop][sid] & 0xff) {
             x12_seg_err(w, s, NULL, NULL, X12_IK3_SEQUENCE);
             return;
         }
@@ -355,6 +367,39 @@ static uint32_t x12_parse_u32(x12_slice v, int *ok)
     return r;
 }
 
+/* HL03's loop: L_2000A, L_2000B, L_2000C, or L_NONE. */
+int x12_hl_loop(const x12_seg *s)
+{
+    if (x12_elem_is(s, 3, "20"))
+        return L_2000A;
+    if (x12_elem_is(s, 3, "22"))
+        return L_2000B;
+    if (x12_elem_is(s, 3, "23"))
+        return L_2000C;
+    return L_NONE;
+}
+
+/* An HL opening loop (a 2000A/B/C) numbered hl: the HL counters, and the
+ * template's context from that level down starts empty. */
+void x12_hl_enter(x12_walker *w, int loop, uint32_t hl)
+{
+    w->hl_last = hl;
+    w->hl_count++;
+    w->hl_level = (uint8_t)(loop == L_2000A ? 20 : loop == L_2000B ? 22 : 23);
+    if (loop == L_2000A) {
+        w->hl_20 = hl;
+        w->hl_22 = 0;
+        memset(&w->tmpl.bill_entity, 0,
+               offsetof(clm_claim, claim_id) - offsetof(clm_claim, bill_entity));
+    } else if (loop == L_2000B) {
+        w->hl_22 = hl;
+        memset(&w->tmpl.sbr_resp, 0, offsetof(clm_claim, claim_id) - offsetof(clm_claim, sbr_resp));
+    } else {
+        memset(&w->tmpl.has_patient, 0,
+               offsetof(clm_claim, claim_id) - offsetof(clm_claim, has_patient));
+    }
+}
+
 static int x12_on_hl(x12_walker *w, const x12_seg *s)
 {
     int ok, pok;
@@ -366,37 +411,21 @@ static int x12_on_hl(x12_walker *w, const x12_seg *s)
     if (rc)
         return rc;
     int bad_id = id.n && (!ok || n != w->hl_last + 1);
-    w->hl_last = ok ? n : w->hl_last + 1;
-    w->hl_count++;
-    int level, bad_parent = 0;
-    if (x12_elem_is(s, 3, "20")) {
-        level = L_2000A;
-        bad_parent = par.n > 0;
-        w->hl_20 = w->hl_last;
-        w->hl_22 = 0;
-        memset(&w->tmpl.bill_entity, 0,
-               offsetof(clm_claim, claim_id) - offsetof(clm_claim, bill_entity));
-    } else if (x12_elem_is(s, 3, "22")) {
-        level = L_2000B;
-        if (!w->hl_20)
-            x12_seg_err(w, s, NULL, "2000B", X12_IK3_UNEXPECTED);
-        else
-            bad_parent = !pok || parent != w->hl_20;
-        w->hl_22 = w->hl_last;
-        memset(&w->tmpl.sbr_resp, 0, offsetof(clm_claim, claim_id) - offsetof(clm_claim, sbr_resp));
-    } else if (x12_elem_is(s, 3, "23")) {
-        level = L_2000C;
-        if (!w->hl_22)
-            x12_seg_err(w, s, NULL, "2000C", X12_IK3_UNEXPECTED);
-        else
-            bad_parent = !pok || parent != w->hl_22;
-        memset(&w->tmpl.has_patient, 0,
-               offsetof(clm_claim, claim_id) - offsetof(clm_claim, has_patient));
-    } else {
+    uint32_t hl = ok ? n : w->hl_last + 1;
+    int level = x12_hl_loop(s), bad_parent = 0;
+    if (level == L_NONE) {
+        w->hl_last = hl;
+        w->hl_count++;
         return 1; /* the bad HL03 is reported by the element check */
     }
+    if (level == L_2000A)
+        bad_parent = par.n > 0;
+    else if (!(level == L_2000B ? w->hl_20 : w->hl_22))
+        x12_seg_err(w, s, NULL, x12_loops[level].name, X12_IK3_UNEXPECTED);
+    else
+        bad_parent = !pok || parent != (level == L_2000B ? w->hl_20 : w->hl_22);
+    x12_hl_enter(w, level, hl);
     x12_loop_open(w, s, 0, level);
-    w->hl_level = (uint8_t)(level == L_2000A ? 20 : level == L_2000B ? 22 : 23);
     if (bad_id)
         x12_elem_err(w, s, 1, 0, 628, X12_IK4_BAD_CODE, id);
     if (bad_parent)
@@ -444,65 +473,81 @@ static int x12_is_leaf(int loop)
            (loop >= L_2410 && loop <= L_2440);
 }
 
-static int x12_on_nm1(x12_walker *w, const x12_seg *s)
+/* The loop an NM1 opens (its level in *level), or L_NONE when its
+ * qualifier opens none here. */
+static void x12_nm1_init(x12_walker *w)
+{
+    static const struct {
+        uint8_t parent;
+        const x12_nm1_map *map;
+        size_t n;
+    } maps[] = {
+#define MAP(parent, arr) {parent, arr, sizeof(arr) / sizeof((arr)[0])}
+        MAP(L_HDR, nm1_hdr),   MAP(L_2000A, nm1_2000a), MAP(L_2000B, nm1_2000b),
+        MAP(L_2000C, nm1_2000c), MAP(L_2300, nm1_2300), MAP(L_2320, nm1_2320),
+        MAP(L_2400, nm1_2400),
+#undef MAP
+    };
+    for (int l = 0; l < L_COUNT; l++)
+        if (x12_is_leaf(l))
+            w->leaf_loops |= UINT64_C(1) << l;
+    /* A multiplier that gives every key a slot of its own: a lookup is one
+     * probe, hit or miss. */
+    for (uint32_t mul = 0x9E3779B1u;; mul += 2) {
+        memset(w->nm1_key, 0, sizeof w->nm1_key);
+        int clash = 0;
+        for (size_t m = 0; m < sizeof maps / sizeof maps[0] && !clash; m++) {
+            for (size_t i = 0; i < maps[m].n && !clash; i++) {
+                const x12_nm1_map *e = &maps[m].map[i];
+                uint32_t key = (uint32_t)maps[m].parent << 16 | X12_ID2(e->qual[0], e->qual[1]);
+                uint32_t h = (key * mul) >> 24;
+                clash = w->nm1_key[h] != 0;
+                w->nm1_key[h] = key;
+                w->nm1_loops[h] = (uint16_t)(e->loop_p | e->loop_i << 8);
+            }
+        }
+        if (!clash) {
+            w->nm1_mul = mul;
+            return;
+        }
+    }
+}
+
+int x12_nm1_target(const x12_walker *w, const x12_seg *s, int *level)
 {
     int lv = w->depth - 1;
-    while (lv > 0 && x12_is_leaf(w->stack[lv].loop))
-        lv--;
-    const x12_nm1_map *map;
-    size_t n;
-#define USE(arr) (map = (arr), n = sizeof(arr) / sizeof((arr)[0]))
-    switch (w->stack[lv].loop) {
-    case L_HDR:
-        USE(nm1_hdr);
-        break;
-    case L_2000A:
-        USE(nm1_2000a);
-        break;
-    case L_2000B:
-        USE(nm1_2000b);
-        break;
-    case L_2000C:
-        USE(nm1_2000c);
-        break;
-    case L_2300:
-        USE(nm1_2300);
-        break;
-    case L_2320:
-        USE(nm1_2320);
-        break;
-    case L_2400:
-        USE(nm1_2400);
-        break;
-    default:
-        map = NULL;
-        n = 0;
-    }
-#undef USE
+    lv -= lv > 0 && (w->leaf_loops >> w->stack[lv].loop & 1); /* a leaf's parent is no leaf */
     /* NM101 as a key, upper-cased as x12_elem_is() compares: every
      * qualifier in the maps is two bytes. */
     x12_slice q = x12_el(s, 1);
     uint32_t key = q.n == 2 ? X12_ID2(x12_upper(q.p[0]), x12_upper(q.p[1])) : 0;
-    for (size_t i = 0; i < n; i++) {
-        if (X12_ID2(map[i].qual[0], map[i].qual[1]) != key)
-            continue;
-        int loop = x12_is_p(w) ? map[i].loop_p : map[i].loop_i;
-        if (loop == L_NONE)
-            break;
-        x12_loop_open(w, s, lv + 1, loop);
-        return loop;
+    key |= (uint32_t)w->stack[lv].loop << 16;
+    *level = lv + 1;
+    uint32_t h = (key * w->nm1_mul) >> 24;
+    if (w->nm1_key[h] != key)
+        return L_NONE;
+    return x12_is_p(w) ? w->nm1_loops[h] & 0xff : w->nm1_loops[h] >> 8;
+}
+
+static int x12_on_nm1(x12_walker *w, const x12_seg *s)
+{
+    int lv;
+    int loop = x12_nm1_target(w, s, &lv);
+    if (loop == L_NONE) {
+        x12_elem_err(w, s, 1, 0, 98, X12_IK4_BAD_CODE, (x12_slice){x12_eptr(s, 1), x12_elen(s, 1)});
+        return L_NONE;
     }
-    x12_elem_err(w, s, 1, 0, 98, X12_IK4_BAD_CODE, (x12_slice){x12_eptr(s, 1), x12_elen(s, 1)});
-    return L_NONE;
+    x12_loop_open(w, s, lv, loop);
+    return loop;
 }
 
 /* The level a claim-area loop opens at, or -1 when not in a claim. */
-static int x12_claim_level(const x12_walker *w)
+int x12_claim_level(const x12_walker *w)
 {
     return w->depth >= 2 && w->stack[1].loop == L_2300 ? 2 : -1;
 }
 
-static int x12_line_level(const x12_walker *w)
+int x12_line_level(const x12_walker *w)
 {
     return w->depth >= 3 && w->stack[2].loop == L_2400 ? 3 : -1;
 }
@@ -669,7 +714,7 @@ static void x12_dmg_fields(x12_walker *w, const x12_seg *s, int loop)
     x12_dmg_store(w, loop, dob, sex);
 }
 
-static int x12_clm_fields(x12_walker *w, const x12_seg *s)
+int x12_clm_fields(x12_walker *w, const x12_seg *s)
 {
     int rc = x12_claim_begin(w, s);
     if (rc)
@@ -741,14 +786,21 @@ void x12_dtp_store(x12_walker *w, const x12_seg *s, int loop, uint32_t from, uin
     if (!w->in_claim)
         return;
     clm_claim *c = &w->cur;
-    if (loop == L_2300 && x12_elem_is(s, 1, "434")) {
-        c->stmt_from = from;
-        c->stmt_to = to;
-    } else if (loop == L_2300 && x12_elem_is(s, 1, "435")) {
-        c->admit_date = from;
-    } else if (loop == L_2400 && x12_elem_is(s, 1, "472") && c->nlines) {
-        w->lines[c->nlines - 1].from = from;
-        w->lines[c->nlines - 1].to = to;
+    /* DTP01 as a key: its codes are digits, which have no case to fold */
+    x12_slice q = x12_el(s, 1);
+    uint32_t key = q.n == 3 ? X12_ID3(q.p[0], q.p[1], q.p[2]) : 0;
+    if (loop == L_2400) {
+        if (key == X12_ID3('4', '7', '2') && c->nlines) {
+            w->lines[c->nlines - 1].from = from;
+            w->lines[c->nlines - 1].to = to;
+        }
+    } else if (loop == L_2300) {
+        if (key == X12_ID3('4', '3', '4')) {
+            c->stmt_from = from;
+            c->stmt_to = to;
+        } else if (key == X12_ID3('4', '3', '5')) {
+            c->admit_date = from;
+        }
     }
 }
 
@@ -922,7 +974,7 @@ static void x12_sv2_fields(x12_walker *w, const x12_seg *s)
     x12_amount_units(w, s, l, 3, 5);
 }
 
-static void x12_fields(x12_walker *w, const x12_seg *s, int sid, int loop)
+void x12_fields(x12_walker *w, const x12_seg *s, int sid, int loop)
 {
     switch (sid) {
     case X12_S_NM1:

@@ -37,6 +37,20 @@ uint32_t x12_seg_id(const x12_seg *s, char elem)
     const unsigned char *p = (const unsigned char *)s->p;
     const unsigned char e = (unsigned char)elem;
     uint32_t len = s->len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len >= 4) {
+        /* The first separator among the segment's first four bytes, with
+         * no branch on whether the id has two letters or three (they
+         * alternate in a file): the lowest flag of the zero-byte test is
+         * exact. */
+        uint32_t x;
+        memcpy(&x, p, 4);
+        uint32_t z = x ^ 0x01010101u * e, f = (z - 0x01010101u) & ~z & 0x80808080u;
+        uint32_t k = f ? (uint32_t)__builtin_ctz(f) >> 3 : 4, be = __builtin_bswap32(x);
+        uint32_t two = k == 2, three = (k == 3) & (p[0] != 0);
+        return (be >> (8u << two)) & (0u - (two | three));
+    }
+#endif
     if (len < 2 || p[0] == e || p[1] == e)
         return 0;
     if (len == 2 || p[2] == e)
@@ -44,6 +58,28 @@ uint32_t x12_seg_id(const x12_seg *s, char elem)
     if ((len == 3 || p[3] == e) && p[0]) /* a NUL first byte would read as a 2-byte id */
         return X12_ID3(p[0], p[1], p[2]);
     return 0;
+}
+
+/* A body segment's id and the separator after it, as x12_body_sid() reads
+ * the first bytes of a segment (little-endian): "HL*" or "DTP*". */
+static uint32_t x12_body_key_of(uint32_t id, unsigned char elem)
+{
+    if (id > 0xffff)
+        return (id >> 16) | (id >> 8 & 0xff) << 8 | (id & 0xff) << 16 | (uint32_t)elem << 24;
+    return (id >> 8) | (id & 0xff) << 8 | (uint32_t)elem << 16;
+}
+
+static void x12_body_keys(x12_walker *w)
+{
+    memset(w->body_sid, 0xff, sizeof w->body_sid);
+    for (int sid = X12_S_GE + 1; sid < X12_NSID; sid++) {
+        uint32_t key = x12_body_key_of(x12_sid_id(sid), (unsigned char)w->d.elem);
+        uint32_t h = X12_SID_HASH(key);
+        while (w->body_sid[h] != 0xff)
+            h = (h + 1) & 255;
+        w->body_key[h] = key;
+        w->body_sid[h] = (uint8_t)sid;
+    }
 }
 
 /* Copies element i (or "" when absent) into dst, NUL-terminated, truncated
@@ -809,11 +845,10 @@ clm_line *x12_line_begin(x12_walker *w, const x12_seg *s)
 /* Recursion: once at most (an outer trailer ends the transaction, then is
  * read again). */
 // NOLINTNEXTLINE(misc-no-recursion)
-static int x12_segment(x12_walker *w, const x12_seg *s)
+static int x12_segment(x12_walker *w, const x12_seg *s, uint32_t id)
 {
     /* An id that is not [A-Z][A-Z0-9]{1,2} matches no id the walker knows,
      * so it needs no syntax check of its own: it ends up "unrecognized". */
-    uint32_t id = x12_seg_id(s, w->d.elem);
     w->off = s->off;
     w->stats.segments++;
     switch (w->state) {
@@ -843,6 +878,8 @@ static int x12_segment(x12_walker *w, const x12_seg *s)
     int sid = id ? x12_sid_fast(w, id) : -1;
     if (sid > X12_S_GE) {
         w->seg_pos++;
+        /* x12_body() took the body segments it could read: the rest is
+         * the general path's */
         return w->txn_type ? x12_loops_segment(w, s, sid) : 0;
     }
     /* Inside a transaction: a trailer of an outer envelope ends it early. */
@@ -850,7 +887,7 @@ static int x12_segment(x12_walker *w, const x12_seg *s)
         int rc = x12_txn_end(w, 0);
         if (rc)
             return rc;
-        return x12_segment(w, s);
+        return x12_segment(w, s, id);
     }
     w->seg_pos++;
     if (id == X12_ID2('S', 'E'))
@@ -874,6 +911,7 @@ int x12_walker_create(const x12_sink *sink, x12_walker **out)
     if (sink)
         w->sink = *sink;
     w->state = WS_START;
+    memset(w->body_sid, 0xff, sizeof w->body_sid);
     x12_loops_init(w);
     *out = w;
     return 0;
@@ -938,6 +976,7 @@ static int x12_find_isa(x12_walker *w, const char *buf, size_t len, size_t *pos,
         rc = -CLAIMD_EX12_NOT_X12; /* bytes after an IEA that are not an ISA */
     if (rc)
         return x12_fail(w, rc, w->base + p);
+    x12_body_keys(w);
     return 0;
 }
 
@@ -960,12 +999,21 @@ static int x12_run(x12_walker *w, const char *buf, size_t len, size_t *used, int
         int got;
         while ((got = x12_tok_next(&t, &s)) == 1) {
             int rc;
+            if (w->state == WS_TXN) {
+                rc = x12_body(w, &s);
+                if (rc <= 0) {
+                    if (rc)
+                        return x12_fail(w, rc, s.off);
+                    continue;
+                }
+            }
+            uint32_t id = x12_seg_id(&s, w->d.elem);
             if (w->state == WS_ISA) {
-                if (x12_seg_id(&s, w->d.elem) != X12_ID3('I', 'S', 'A'))
+                if (id != X12_ID3('I', 'S', 'A'))
                     return x12_fail(w, -CLAIMD_EX12_NOT_X12, s.off);
                 rc = x12_on_isa(w, &s);
             } else {
-                rc = x12_segment(w, &s);
+                rc = x12_segment(w, &s, id);
             }
             if (rc)
                 return x12_fail(w, rc, s.off);

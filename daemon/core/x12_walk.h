@@ -7,6 +7,7 @@
 #include "x12_walk_int.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define X12_WALK_MAX_ERRS      64 /* IK3/IK4 kept per transaction; the rest are counted */
 #define X12_WALK_MAX_TXN_CODES 5  /* IK502..IK506 */
@@ -69,6 +70,7 @@ typedef struct x12_loop_inst {
     uint8_t counts[X12_LOOP_SEGS];
     uint64_t has_child;      /* bit l: child[l] is set (loop l opened in this instance) */
     uint16_t child[L_COUNT]; /* child loops opened in this instance */
+    uint8_t pad[8];          /* 128 bytes: the stack is indexed by a shift */
 } x12_loop_inst;
 
 typedef struct x12_slice {
@@ -132,11 +134,29 @@ struct x12_walker {
 
     /* loop structure: rule ordinals by segment index, and the rules each
      * loop requires (per claim type), precomputed at create */
-    uint8_t ord[L_COUNT][X12_NSID]; /* 1 + the rule index, 0 when not in the loop */
-    uint32_t req_mask[2][L_COUNT];  /* [0] 837P, [1] 837I */
+    /* per loop and sid: 1 + the rule index (0 when not in the loop's
+     * rules) in the low byte, the rule's maximum use in the high byte */
+    uint16_t rule[L_COUNT][X12_NSID];
+    uint32_t req_mask[2][L_COUNT];   /* [0] 837P, [1] 837I */
+    uint64_t req_child[L_COUNT];     /* bit l: loop l must occur in each instance */
+    /* The loop an NM1 opens, by its parent loop and NM101 (x12_nm1_target):
+     * the key parent << 16 | NM101 in slot (key * nm1_mul) >> 24, where no
+     * two keys meet (nm1_key 0: empty); the loop for 837P in the low byte
+     * of nm1_loops, for 837I in the high one. */
+    uint32_t nm1_key[256];
+    uint16_t nm1_loops[256];
+    uint32_t nm1_mul;
+    uint64_t leaf_loops; /* bit l: loop l holds no NM1-opened loop (an NM1 in it opens a sibling) */
+    uint16_t max_repeat[2][L_COUNT]; /* per parent instance; 0 = unbounded */
     uint8_t spec_nreq[X12_NSPEC];   /* elements up to the last required one, per sid */
     uint8_t sid_slot[256];          /* id -> sid, open addressing by X12_SID_HASH, 0xff empty */
     uint32_t sid_ids[X12_NSID];
+    /* The transaction body's segment ids with the element separator that
+     * follows them, as the first bytes of a segment read them (x12_body_sid):
+     * open addressing by X12_SID_HASH, body_sid 0xff empty. Rebuilt when an
+     * ISA sets the delimiters. */
+    uint32_t body_key[256];
+    uint8_t body_sid[256];
     uint32_t ef_range[X12_NSPEC][X12_SPEC_MAX_ELEMS];
     uint8_t ef_kind[X12_NSPEC][X12_SPEC_MAX_ELEMS];
     uint8_t ef_code_at[X12_NSPEC][X12_SPEC_MAX_ELEMS], ef_code_n[X12_NSPEC][X12_SPEC_MAX_ELEMS];
@@ -190,6 +210,33 @@ static inline int x12_sid_fast(const x12_walker *w, uint32_t id)
 
 /* x12_walk.c */
 uint32_t x12_seg_id(const x12_seg *s, char elem);
+/* The sid of a transaction-body segment (one x12_segment() hands to
+ * x12_loops_segment()), from the segment's first four bytes: its id and
+ * the separator after it. -1 for anything else (the envelope, an unknown
+ * or malformed id, a segment of fewer than three bytes), which then takes
+ * x12_seg_id() and x12_segment(). */
+static inline int x12_body_sid(const x12_walker *w, const x12_seg *s)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (s->len < 3) /* p[3] is at most the terminator */
+        return -1;
+    uint32_t x;
+    memcpy(&x, s->p, 4);
+    /* two letters and the separator, or three and the separator */
+    uint32_t two = (x >> 16 & 0xff) == (unsigned char)w->d.elem;
+    uint32_t key = x & (0xffffffffu >> (8 * two));
+    for (uint32_t h = X12_SID_HASH(key);; h = (h + 1) & 255) {
+        uint8_t sid = w->body_sid[h];
+        if (sid == 0xff || w->body_key[h] == key)
+            return sid == 0xff ? -1 : sid;
+    }
+#else
+    (void)w;
+    (void)s;
+    return -1;
+#endif
+}
+
 uint32_t x12_copy(char *dst, size_t cap, const x12_seg *s, uint32_t i);
 uint32_t x12_comps(const x12_walker *w, const x12_seg *s, uint32_t i, x12_slice *out, uint32_t max);
 void x12_slice_copy(char *dst, size_t cap, x12_slice v);
@@ -254,6 +301,11 @@ int x12_claim_end(x12_walker *w);
 clm_line *x12_line_begin(x12_walker *w, const x12_seg *s);
 
 /* x12_loops.c */
+static inline int x12_is_p(const x12_walker *w)
+{
+    return w->txn_type == CLM_TYPE_837P;
+}
+
 void x12_loops_init(x12_walker *w);
 const char *x12_loops_name(const x12_walker *w); /* IK303 of the innermost loop, "" outside */
 /* The field stores the general path and x12_fast.c share. */
@@ -262,6 +314,14 @@ void x12_dtp_store(x12_walker *w, const x12_seg *s, int loop, uint32_t from, uin
 void x12_dmg_store(x12_walker *w, int loop, uint32_t dob, char sex);
 void x12_loops_begin_txn(x12_walker *w);
 int x12_loops_segment(x12_walker *w, const x12_seg *s, int sid);
+/* The loop machinery x12_fast.c shares. */
+int x12_nm1_target(const x12_walker *w, const x12_seg *s, int *level);
+int x12_claim_level(const x12_walker *w);
+int x12_line_level(const x12_walker *w);
+void x12_fields(x12_walker *w, const x12_seg *s, int sid, int loop);
+int x12_clm_fields(x12_walker *w, const x12_seg *s);
+int x12_hl_loop(const x12_seg *s);
+void x12_hl_enter(x12_walker *w, int loop, uint32_t hl);
 int x12_loops_close_txn(x12_walker *w);
 
 /* x12_fast.c: what x12_fast_segment() did with a segment. */
@@ -273,5 +333,8 @@ enum {
 /* Returns X12_FAST_* or a negative error of the sink (a CLM hands the
  * previous claim over). */
 int x12_fast_segment(x12_walker *w, const x12_seg *s, int sid, int loop);
+/* x12_segment() for the transaction body, most of a file: 1 when the
+ * segment is not the body's (nothing changed), else 0 or an error. */
+int x12_body(x12_walker *w, const x12_seg *s);
 
 #endif

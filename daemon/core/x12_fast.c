@@ -258,17 +258,19 @@ static int fx_clm(x12_walker *w, const x12_seg *s)
     static const uint8_t max[] = {0, 38, 0, 2, 2, 0, 1, 1, 1, 1, 1, 0, 3, 2, 2, 1, 1, 1, 1, 3, 2};
     if (s->nelem > 21 || s->nelem < 6)
         return X12_FAST_NONE;
-    x12_slice f6 = fx_el(s, 6);
-    int ok = fx_req(fx_el(s, 1).n, 1, 38) && fx_num(fx_el(s, 2), 1, 1, 18) &&
+    x12_slice f6 = fx_el(s, 6), amount = fx_el(s, 2);
+    int64_t charge = 0;
+    /* a plain amount (fx_fixed()) is a valid CLM02; another may still be */
+    int plain = fx_fixed(amount, 2, &charge) == 0;
+    int ok = fx_req(fx_el(s, 1).n, 1, 38) && (plain || fx_num(amount, 1, 1, 18)) &&
              fx_opts(s, 3, 4, min, max) && fx_el(s, 5).n && (f6.n == 0 || fx_code1(f6, "YN")) &&
              fx_opts(s, 7, 10, min, max) && fx_opts(s, 12, 20, min, max);
     if (!ok)
         return X12_FAST_NONE;
     /* The fields: a plain amount and a plain CLM05 (place or facility type,
      * the type's qualifier in upper case, frequency), else x12_clm_fields(). */
-    int64_t charge;
     x12_slice cm[3];
-    if (fx_fixed(fx_el(s, 2), 2, &charge) != 0 || fx_split(w, fx_el(s, 5), cm, 3) != 3)
+    if (!plain || fx_split(w, fx_el(s, 5), cm, 3) != 3)
         return X12_FAST_CHECKED;
     x12_slice pos = cm[0], qual = cm[1], freq = cm[2];
     if (!pos.n || pos.n > 2 || qual.n != 1 ||

@@ -252,6 +252,7 @@ void x12_claim_issue(x12_walker *w, const x12_seg *s, uint8_t kind, uint8_t elem
         return;
     }
     clm_issue *is = &c->issues[c->nissues++];
+    memset(is, 0, sizeof *is);
     is->kind = kind;
     is->elem = elem;
     x12_copy(is->seg_id, sizeof is->seg_id, s, 0);
@@ -809,7 +810,16 @@ int x12_claim_begin(x12_walker *w, const x12_seg *s)
     /* The context part (envelope, provider, subscriber, patient) comes from
      * the template; the claim part starts empty. */
     memcpy(c, &w->tmpl, offsetof(clm_claim, claim_id));
-    memset((char *)c + offsetof(clm_claim, claim_id), 0, sizeof *c - offsetof(clm_claim, claim_id));
+    /* The diagnosis and issue arrays are not cleared: only their first ndx
+     * and nissues entries mean anything, and each is written whole when it
+     * is added. */
+    memset((char *)c + offsetof(clm_claim, claim_id), 0,
+           offsetof(clm_claim, dx) - offsetof(clm_claim, claim_id));
+    c->ndx = 0;
+    c->lines = NULL;
+    c->nlines = 0;
+    c->nissues = 0;
+    c->issues_dropped = 0;
     c->file_off = s->off;
     c->seg_index = w->seg_pos;
     w->in_claim = 1;

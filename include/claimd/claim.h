@@ -125,13 +125,13 @@ typedef struct clm_claim {
     char referring_npi[11]; /* 2310A (837P, DN) */
     char facility_zip[10];  /* 2310C (837P) / 2310E (837I) service facility N4 */
 
-    clm_dx dx[CLM_MAX_DX];
+    clm_dx dx[CLM_MAX_DX]; /* only the first ndx entries are set */
     uint8_t ndx;
 
     clm_line *lines;
     uint32_t nlines;
 
-    clm_issue issues[CLM_MAX_ISSUES];
+    clm_issue issues[CLM_MAX_ISSUES]; /* only the first nissues entries are set */
     uint8_t nissues;
     uint8_t issues_dropped; /* issues beyond CLM_MAX_ISSUES, counted */
 

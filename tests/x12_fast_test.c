@@ -174,6 +174,23 @@ static const char *const repl[] = {
     "N",
     "1",
     "123456789012345678901234567890123456789012345678901234567890123456789012345678901",
+    /* the compact forms of the straight-line SV1/SV2/HI readers, and their edges */
+    "HC:99213:2",
+    "HC:99213::25",
+    "HC:99213:25:",
+    "HC:99213:25:59:76:77",
+    "1:2:",
+    "1::2",
+    "10:2",
+    "0:1",
+    "12345678",
+    "1234567.8",
+    "12345.678",
+    "0.5",
+    "ABK:I10:Y",
+    "APR:Z00",
+    "AB:I10",
+    "ABK:I10::::::Y",
 };
 
 /* Element starts (the byte after each element separator) of the segment
